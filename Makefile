@@ -1,0 +1,56 @@
+# laks – two commands: `make run` and `make test`. Everything they need is installed here.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+FLASK   := $(BIN)/flask --app laks
+STAMP   := $(VENV)/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: run test test-sqlite test-postgres setup assets translations lint bench clean
+
+run: setup
+	./scripts/system-deps.sh run
+	$(FLASK) db upgrade
+	$(FLASK) seed --demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The whole suite twice: on SQLite, then on a PostgreSQL started for the run.
+test: setup
+	./scripts/system-deps.sh test
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	$(BIN)/pytest
+
+test-postgres:
+	./scripts/with-postgres.sh $(BIN)/pytest
+
+setup: $(STAMP) assets translations
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+assets:
+	@true
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -q -d laks/translations
+
+# Refresh the message catalogue after changing user-visible strings.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --ignore-dirs='.* node_modules .venv' -F babel.cfg -k _l -k lazy_gettext -o laks/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -d laks/translations -i laks/translations/messages.pot --no-fuzzy-matching
+
+lint: $(STAMP)
+	$(BIN)/ruff check laks tests
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance node_modules static/dkfds

@@ -1,0 +1,117 @@
+"""THE access policy of laks: one table of rules, and `can`/`require` to consult it.
+
+Every endpoint declares the action it needs with :func:`laks.views.guard`; nothing else in
+laks decides who may do what. Rules are small predicates over ``(user, obj)`` combined with
+``|`` and ``&``. Admin rights are rows in the table, not a hidden bypass, and an action that
+is not in the table is a programming error, never silently allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from laks.enums import Role
+from laks.models import Unit
+
+
+class Rule:
+    """A named predicate ``(user, obj) -> bool`` that composes with ``|`` and ``&``."""
+
+    def __init__(self, fn: Callable[[Any, Any], bool], name: str | None = None):
+        self.fn = fn
+        self.name = name or fn.__name__
+
+    def __call__(self, user, obj=None) -> bool:
+        return bool(self.fn(user, obj))
+
+    def __or__(self, other: Rule) -> Rule:
+        return Rule(lambda u, o: self(u, o) or other(u, o), f"({self.name} | {other.name})")
+
+    def __and__(self, other: Rule) -> Rule:
+        return Rule(lambda u, o: self(u, o) and other(u, o), f"({self.name} & {other.name})")
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.name}>"
+
+
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def _unit_of(obj) -> Unit | None:
+    """The unit an object belongs to: the unit itself, or whatever carries a ``unit``."""
+    if isinstance(obj, Unit):
+        return obj
+    return getattr(obj, "unit", None)
+
+
+anyone = Rule(lambda user, obj: True, "anyone")
+signed_in = Rule(lambda user, obj: _signed_in(user), "signed_in")
+
+
+def _has_role(role: Role) -> Rule:
+    return Rule(lambda user, obj: _signed_in(user) and user.role == role, f"is_{role.value}")
+
+
+is_admin = _has_role(Role.ADMIN)
+is_observer = _has_role(Role.OBSERVER)
+
+
+def _member_as(role: Role) -> Rule:
+    def check(user, obj) -> bool:
+        unit = _unit_of(obj)
+        return (
+            _signed_in(user) and user.role == role and unit is not None
+            and unit.id in user.unit_ids
+        )
+
+    return Rule(check, f"{role.value}_of_unit")
+
+
+is_staff_of_unit = _member_as(Role.STAFF)
+facilitates_unit = _member_as(Role.FACILITATOR)
+is_tovholder_of_unit = Rule(
+    lambda user, obj: is_staff_of_unit(user, obj) and user.is_tovholder_of(_unit_of(obj).id),
+    "tovholder_of_unit",
+)
+
+#: action -> rule. Actions are named ``noun.verb``.
+RULES: dict[str, Rule] = {
+    # Pages anyone may see: the public front page, login, static files, statements.
+    "public.view": anyone,
+    # Pages about oneself.
+    "home.view": signed_in,
+    "account.logout": signed_in,
+    # A unit and everything in it is visible to its own people, to the network admin, and
+    # to observers (read-only: no write action below names observers).
+    "unit.view": is_admin | is_observer | is_staff_of_unit | facilitates_unit,
+    # Network-wide overviews.
+    "programme.view": is_admin | is_observer,
+    "user.list": is_admin,
+    "audit.view": is_admin,
+}
+
+
+def can(user, action: str, obj=None) -> bool:
+    """Whether ``user`` (anonymous allowed) may perform ``action`` on ``obj``.
+
+    Raises ``LookupError`` for an action that is not in :data:`RULES`: a typo must fail
+    loudly rather than deny or allow by accident.
+    """
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise LookupError(f"unknown access action {action!r}") from None
+    return rule(user, obj)
+
+
+def require(user, action: str, obj=None) -> None:
+    """Return quietly if allowed; otherwise raise 401 for anonymous visitors, 403 for others."""
+    if can(user, action, obj):
+        return
+    if not _signed_in(user):
+        raise Unauthorized()
+    raise Forbidden()

@@ -1,0 +1,150 @@
+"""Command-line tools: ``flask --app laks seed`` and ``flask --app laks user ...``.
+
+Every command commits once at the end, or not at all when it fails; a failure exits
+non-zero with a message that says what was wrong.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from laks.enums import ObserverGroup, Role
+from laks.extensions import db
+from laks.models import Municipality, Unit
+from laks.services import accounts
+from laks.services.seed import SeedError, load_seed
+
+user_cli = AppGroup("user", help="Create people, set passwords, print invitation links.")
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also create demo accounts and print their logins.")
+def seed_command(demo: bool) -> None:
+    """Load municipalities and programmes from seed_data/ (idempotent)."""
+    try:
+        report = load_seed(demo=demo)
+    except SeedError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Seed loaded: {len(report.created)} new rows.")
+    if demo:
+        click.echo(f"\nDemo logins (password for all: {report.demo_password}):")
+        width = max(len(e) for e, _, _ in report.demo_logins)
+        for email, role, unit in report.demo_logins:
+            click.echo(f"  {email:<{width}}  {role:<11}  {unit}")
+
+
+def _find_unit(spec: str) -> Unit:
+    """A unit by id, or by name (optionally 'Municipality: name'); fails if not one match."""
+    if spec.isdigit():
+        unit = db.session.get(Unit, int(spec))
+        if unit is None:
+            _fail(f"No unit has the id {spec}.")
+        return unit
+    query = select(Unit).join(Municipality)
+    if ":" in spec:
+        municipality, name = (part.strip() for part in spec.split(":", 1))
+        query = query.where(Municipality.name == municipality, Unit.name == name)
+    else:
+        query = query.where(Unit.name == spec.strip())
+    found = list(db.session.scalars(query))
+    if not found:
+        _fail(f"No unit is called {spec!r}. Use its id or its exact name "
+              "(`flask --app laks user units` lists them).")
+    if len(found) > 1:
+        _fail(f"{len(found)} units are called {spec!r}; give its id instead.")
+    return found[0]
+
+
+def _find_user(email: str):
+    user = accounts.find_user(email)
+    if user is None:
+        _fail(f"No user has the e-mail {email}.")
+    return user
+
+
+@user_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_specs", multiple=True, help="Unit id or name; repeat for several.")
+@click.option("--tovholder", is_flag=True, help="Make this staff member the unit's tovholder.")
+@click.option("--group", type=click.Choice([g.value for g in ObserverGroup]),
+              help="For observers: the steering or the follow group.")
+def create_user_command(email, name, role, unit_specs, tovholder, group) -> None:
+    """Create a person and print an invitation link for choosing a password."""
+    units = [_find_unit(spec) for spec in unit_specs]
+    try:
+        user = accounts.create_user(
+            actor=None, email=email, name=name, role=Role(role), units=units,
+            tovholder=tovholder, observer_group=ObserverGroup(group) if group else None,
+        )
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}).")
+    click.echo(f"Invitation link: {accounts.invitation_url(user)}")
+
+
+@user_cli.command("set-password")
+@click.option("--email", required=True)
+@click.password_option("--password", prompt="New password")
+def set_password_command(email, password) -> None:
+    """Set a person's password (prompted, or --password)."""
+    user = _find_user(email)
+    try:
+        accounts.set_password(actor=None, user=user, password=password)
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Password set for {user.email}.")
+
+
+@user_cli.command("invite")
+@click.option("--email", required=True)
+def invite_command(email) -> None:
+    """Print a new invitation link (valid for LAKS_INVITATION_MAX_AGE seconds)."""
+    user = _find_user(email)
+    if not user.active:
+        _fail(f"{user.email} is deactivated; activate the account first.")
+    click.echo(accounts.invitation_url(user))
+
+
+@user_cli.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_command(email) -> None:
+    """Stop a person from logging in (their work stays)."""
+    user = _find_user(email)
+    accounts.set_active(actor=None, user=user, active=False)
+    db.session.commit()
+    click.echo(f"{user.email} can no longer log in.")
+
+
+@user_cli.command("activate")
+@click.option("--email", required=True)
+def activate_command(email) -> None:
+    """Let a deactivated person log in again."""
+    user = _find_user(email)
+    accounts.set_active(actor=None, user=user, active=True)
+    db.session.commit()
+    click.echo(f"{user.email} can log in again.")
+
+
+@user_cli.command("units")
+def list_units_command() -> None:
+    """List the units with their ids, to use with --unit."""
+    for unit in db.session.scalars(select(Unit).join(Municipality).order_by(Unit.id)):
+        click.echo(f"{unit.id:>4}  {unit.programme.slug:<10} {unit.title}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(user_cli)

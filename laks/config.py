@@ -1,0 +1,49 @@
+"""Settings read from the environment, with defaults that are safe on a fresh machine.
+
+Nothing secret lives in the repository: when ``LAKS_SECRET_KEY`` is not set, a key is
+generated once and kept in the instance folder (outside version control), so sessions
+survive restarts without anyone having to invent a key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    from_env = os.environ.get("LAKS_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # Create with owner-only permissions: the key signs sessions and invitation links.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def from_environment(instance_path: str) -> dict:
+    """Return the Flask config for this process, read from ``LAKS_*`` variables."""
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("LAKS_DATABASE_URL") or f"sqlite:///{folder / 'laks.sqlite'}"
+    return {
+        "SECRET_KEY": _secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "da",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
+        "LAKS_LOCALES": ("da", "en"),
+        "LAKS_BASE_URL": os.environ.get("LAKS_BASE_URL", "http://127.0.0.1:5000"),
+        "LAKS_INVITATION_MAX_AGE": int(os.environ.get("LAKS_INVITATION_MAX_AGE", 7 * 24 * 3600)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,18 @@
+"""All mapped classes, importable from one place (and known to Alembic through it)."""
+
+from laks.models.audit import AuditEvent
+from laks.models.base import Base, utcnow
+from laks.models.organisation import ModuleDue, Municipality, Programme, Unit
+from laks.models.users import Membership, User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Membership",
+    "ModuleDue",
+    "Municipality",
+    "Programme",
+    "Unit",
+    "User",
+    "utcnow",
+]

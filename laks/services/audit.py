@@ -1,0 +1,22 @@
+"""Writing the audit trail."""
+
+from __future__ import annotations
+
+from laks.extensions import db
+from laks.models import AuditEvent, User
+
+
+def record(actor: User | None, action: str, obj=None, **details) -> AuditEvent:
+    """Append an audit event: ``actor`` did ``action`` to ``obj`` (any mapped object or None).
+
+    ``details`` must be JSON-serialisable and must never hold a password or a token.
+    """
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        object_type=obj.__tablename__ if obj is not None else None,
+        object_id=obj.id if obj is not None else None,
+        details=details,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,147 @@
+"""Loading the seed data in ``seed_data/``: municipalities, programmes with their units, and
+(on request) demo accounts. Idempotent: every row is found by its natural key first, so a
+second run changes nothing and writes no audit events."""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from laks.enums import MODULE_KEYS, ObserverGroup, Role
+from laks.extensions import db
+from laks.models import ModuleDue, Municipality, Programme, Unit, User
+from laks.services.accounts import create_user, find_user
+from laks.services.audit import record
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
+
+
+class SeedError(ValueError):
+    """The seed files are inconsistent; the message names the file and the entry."""
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    demo_logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, unit
+    demo_password: str | None = None
+
+
+def slugify(text: str) -> str:
+    """ASCII slug for e-mail local parts: æ→ae, ø→oe, å→aa, everything else dropped."""
+    text = text.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40].rstrip("-")
+
+
+def load_seed(seed_dir: Path = SEED_DIR, *, demo: bool = False) -> SeedReport:
+    """Load municipalities and programmes (and demo accounts if ``demo``); flush, no commit."""
+    report = SeedReport()
+    municipalities = _load_municipalities(seed_dir / "municipalities.csv", report)
+    for path in sorted((seed_dir / "programmes").glob("*.yaml")):
+        _load_programme(path, municipalities, report)
+    if demo:
+        _load_demo_accounts(seed_dir / "demo_accounts.yaml", report)
+    db.session.flush()
+    return report
+
+
+def _load_municipalities(path: Path, report: SeedReport) -> dict[str, Municipality]:
+    by_code = {m.code: m for m in db.session.scalars(select(Municipality))}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            code, name = row["code"].strip(), row["name"].strip()
+            if not re.fullmatch(r"\d{4}", code):
+                raise SeedError(f"{path.name}: kommunekode {code!r} is not four digits")
+            existing = by_code.get(code)
+            if existing is None:
+                existing = by_code[code] = Municipality(code=code, name=name)
+                db.session.add(existing)
+                db.session.flush()
+                record(None, "municipality.create", existing, code=code, name=name)
+                report.created.append(f"municipality {code} {name}")
+            elif existing.name != name:
+                raise SeedError(f"{path.name}: {code} is {existing.name!r} in the database")
+    return by_code
+
+
+def _load_programme(path: Path, municipalities: dict[str, Municipality], report) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    unknown = set(data.get("modules", {})) - set(MODULE_KEYS)
+    if unknown or set(data.get("modules", {})) != set(MODULE_KEYS):
+        raise SeedError(f"{path.name}: modules must be exactly {', '.join(MODULE_KEYS)}")
+    programme = db.session.scalar(select(Programme).where(Programme.slug == data["slug"]))
+    if programme is None:
+        programme = Programme(
+            slug=data["slug"],
+            name=data["name"],
+            description=data.get("description", ""),
+            starts_on=_date(data["starts_on"]),
+            ends_on=_date(data["ends_on"]),
+        )
+        programme.module_dues = [
+            ModuleDue(module_key=key, position=i, due_on=_date(data["modules"][key]))
+            for i, key in enumerate(MODULE_KEYS, start=1)
+        ]
+        db.session.add(programme)
+        db.session.flush()
+        record(None, "programme.create", programme, slug=programme.slug)
+        report.created.append(f"programme {programme.slug}")
+
+    existing = {(u.municipality_id, u.name) for u in programme.units}
+    for entry in data["units"]:
+        municipality = municipalities.get(str(entry["municipality"]))
+        if municipality is None:
+            raise SeedError(f"{path.name}: unknown kommunekode {entry['municipality']!r}")
+        if (municipality.id, entry["name"]) in existing:
+            continue
+        unit = Unit(
+            programme=programme,
+            municipality=municipality,
+            name=entry["name"],
+            places=list(entry.get("places") or [entry["name"]]),
+            target_group=entry.get("target_group", ""),
+        )
+        db.session.add(unit)
+        db.session.flush()
+        record(None, "unit.create", unit, name=unit.name)
+        report.created.append(f"unit {unit.title}")
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _load_demo_accounts(path: Path, report: SeedReport) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    password = data["password"]
+    report.demo_password = password
+    units = list(db.session.scalars(select(Unit).order_by(Unit.id)))
+
+    def ensure(email, name, role, *, units=(), tovholder=False, group=None, unit_label=""):
+        if find_user(email) is None:
+            create_user(actor=None, email=email, name=name, role=role, units=list(units),
+                        tovholder=tovholder, observer_group=group, password=password)
+            report.created.append(f"user {email}")
+        report.demo_logins.append((email, role.value, unit_label))
+
+    admin = data["network_admin"]
+    ensure(admin["email"], admin["name"], Role.ADMIN)
+    for observer in data["observers"]:
+        ensure(observer["email"], observer["name"], Role.OBSERVER,
+               group=ObserverGroup(observer["group"]))
+    facilitators = data["facilitators"]
+    for i, person in enumerate(facilitators):
+        shared = units[i :: len(facilitators)]
+        ensure(person["email"], person["name"], Role.FACILITATOR, units=shared,
+               unit_label=f"{len(shared)} units")
+    for unit in units:
+        ensure(f"{slugify(unit.places[0])}@demo.laks.dk", f"Tovholder, {unit.name}", Role.STAFF,
+               units=[unit], tovholder=True, unit_label=unit.title)

@@ -1,0 +1,62 @@
+"""The web layer: thin blueprints, each endpoint guarded by one declared access action.
+
+:func:`guard` is how an endpoint declares what it needs. It loads the object named in the
+URL (a missing one is 404), asks :func:`laks.access.require`, and only then runs the view.
+A ``before_request`` hook refuses every endpoint that has not declared an action, so a new
+page is closed until someone decides who may see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+
+from laks.access import RULES, require
+
+ACCESS_ATTR = "laks_access_action"
+
+
+def guard(action: str, *, load: Callable | None = None):
+    """Declare that an endpoint needs ``action``; with ``load``, on the object it returns.
+
+    ``load`` receives the URL's keyword arguments and returns the object (or aborts 404);
+    the view then receives that object as its single argument.
+    """
+    if action not in RULES:
+        raise LookupError(f"unknown access action {action!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(**kwargs):
+            obj = load(**kwargs) if load is not None else None
+            require(current_user, action, obj)
+            return view(obj) if load is not None else view(**kwargs)
+
+        setattr(guarded, ACCESS_ATTR, action)
+        return guarded
+
+    return decorate
+
+
+def declared_action(endpoint: str) -> str | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, ACCESS_ATTR, None)
+
+
+def _deny_undeclared() -> None:
+    if request.endpoint is not None and declared_action(request.endpoint) is None:
+        abort(403)
+
+
+def register(app: Flask) -> None:
+    from laks.views import admin, auth, errors, home, public, units
+
+    for module in (public, auth, home, units, admin):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    # Flask's own static endpoint is public, declared like every other endpoint.
+    app.view_functions["static"] = guard("public.view")(app.view_functions["static"])
+    app.before_request(_deny_undeclared)

@@ -1,0 +1,166 @@
+"""Fixtures shared by every test: an app on a real database (SQLite by default, PostgreSQL when
+``LAKS_TEST_DATABASE_URL`` is set), a fresh database per test, factories and a login helper.
+
+The schema is created once per session by running the migrations, so every test also runs
+on exactly the schema that production gets.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from itertools import count
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import delete
+from werkzeug.security import generate_password_hash
+
+from laks import create_app
+from laks.enums import MODULE_KEYS, ObserverGroup, Role
+from laks.extensions import db
+from laks.models import Base, Membership, ModuleDue, Municipality, Programme, Unit, User
+
+PASSWORD = "correct horse battery"
+_HASH = generate_password_hash(PASSWORD)  # hashed once: scrypt is slow on purpose
+_seq = count(1)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("LAKS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'laks-test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("instance"))
+
+
+def make_test_app(database_url: str, instance_path: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "LAKS_BASE_URL": "http://laks.test",
+        **overrides,
+    }
+    os.environ.setdefault("LAKS_SECRET_KEY", config["SECRET_KEY"])
+    app = create_app(config)
+    app.instance_path = instance_path
+    return app
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, instance_path):
+    """Build the schema once, through the migrations."""
+    app = make_test_app(database_url, instance_path)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return True
+
+
+@pytest.fixture
+def app(_schema, database_url, instance_path):
+    app = make_test_app(database_url, instance_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(delete(table))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_programme(app):
+    def make(**fields) -> Programme:
+        n = next(_seq)
+        programme = Programme(
+            slug=fields.pop("slug", f"prog-{n}"),
+            name=fields.pop("name", f"Forløb {n}"),
+            starts_on=fields.pop("starts_on", date(2026, 1, 1)),
+            ends_on=fields.pop("ends_on", date(2026, 12, 31)),
+            **fields,
+        )
+        programme.module_dues = [
+            ModuleDue(module_key=key, position=i, due_on=date(2026, 2 * i, 1))
+            for i, key in enumerate(MODULE_KEYS, start=1)
+        ]
+        db.session.add(programme)
+        db.session.flush()
+        return programme
+
+    return make
+
+
+@pytest.fixture
+def make_unit(app, make_programme):
+    def make(name: str | None = None, programme: Programme | None = None, **fields) -> Unit:
+        n = next(_seq)
+        municipality = fields.pop("municipality", None)
+        if municipality is None:
+            municipality = Municipality(code=f"{9000 + n:04d}"[-4:], name=f"Testkommune {n}")
+        unit = Unit(
+            name=name or f"Enhed {n}",
+            programme=programme or make_programme(),
+            municipality=municipality,
+            places=fields.pop("places", [name or f"Enhed {n}"]),
+            **fields,
+        )
+        db.session.add(unit)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role: Role | str = Role.STAFF, unit: Unit | list[Unit] | None = None, *,
+             tovholder: bool = False, active: bool = True, email: str | None = None,
+             name: str | None = None) -> User:
+        n = next(_seq)
+        role = Role(role)
+        units = unit if isinstance(unit, list) else ([unit] if unit is not None else [])
+        user = User(
+            email=email or f"person{n}@example.org",
+            name=name or f"Person {n}",
+            role=role,
+            active=active,
+            password_hash=_HASH,
+            observer_group=ObserverGroup.STEERING if role == Role.OBSERVER else None,
+        )
+        user.memberships = [Membership(unit=u, is_tovholder=tovholder) for u in units]
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log ``user`` in through the real login form; returns the response."""
+
+    def do(user: User, password: str = PASSWORD):
+        return client.post("/log-ind", data={"email": user.email, "password": password})
+
+    return do

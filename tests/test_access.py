@@ -1,0 +1,142 @@
+"""The access policy: the rule table itself, deny-by-default over the URL map, and a matrix of
+every role (and anonymous) against its own unit and another unit."""
+
+from __future__ import annotations
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from laks.access import RULES, can, require
+from laks.enums import Role
+from laks.views import ACCESS_ATTR
+
+# --- the table as a table ----------------------------------------------------------------------
+
+# (action, who) -> allowed; "who" is a role plus its relation to the unit in question.
+WHO = ["anonymous", "staff_own", "staff_other", "tovholder_own", "facilitator_own",
+       "facilitator_other", "admin", "observer"]
+
+EXPECTED = {
+    "public.view": set(WHO),
+    "home.view": set(WHO) - {"anonymous"},
+    "account.logout": set(WHO) - {"anonymous"},
+    "unit.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
+    "programme.view": {"admin", "observer"},
+    "user.list": {"admin"},
+    "audit.view": {"admin"},
+}
+
+
+@pytest.fixture
+def people(make_unit, make_user):
+    own, other = make_unit("Egen enhed"), make_unit("Anden enhed")
+    return own, {
+        "anonymous": AnonymousUserMixin(),
+        "staff_own": make_user(Role.STAFF, own),
+        "staff_other": make_user(Role.STAFF, other),
+        "tovholder_own": make_user(Role.STAFF, own, tovholder=True),
+        "facilitator_own": make_user(Role.FACILITATOR, own),
+        "facilitator_other": make_user(Role.FACILITATOR, other),
+        "admin": make_user(Role.ADMIN),
+        "observer": make_user(Role.OBSERVER),
+    }
+
+
+def test_access_table_covers_every_action():
+    assert set(EXPECTED) == set(RULES)
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED), ids=str)
+def test_access_table_row(people, action):
+    unit, who = people
+    allowed = {name for name, user in who.items() if can(user, action, unit)}
+    assert allowed == EXPECTED[action]
+
+
+def test_access_unknown_action_is_an_error(people):
+    with pytest.raises(LookupError):
+        can(people[1]["admin"], "unit.destroy")
+
+
+def test_access_require_distinguishes_anonymous_from_forbidden(people):
+    from werkzeug.exceptions import Forbidden, Unauthorized
+
+    unit, who = people
+    with pytest.raises(Unauthorized):
+        require(who["anonymous"], "unit.view", unit)
+    with pytest.raises(Forbidden):
+        require(who["staff_other"], "unit.view", unit)
+    require(who["staff_own"], "unit.view", unit)
+
+
+# --- deny by default ---------------------------------------------------------------------------
+
+
+def test_access_every_endpoint_declares_a_rule(app):
+    undeclared = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], ACCESS_ATTR, None) not in RULES
+    ]
+    assert undeclared == []
+
+
+def test_access_undeclared_endpoint_is_refused(app, client):
+    app.add_url_rule("/unguarded", "unguarded", lambda: "secret")
+    response = client.get("/unguarded")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+
+# --- the matrix over real endpoints -------------------------------------------------------------
+
+# Pages that show a unit's data; {unit} is replaced by the unit's id.
+UNIT_PAGES = ["/enheder/{unit}"]
+ADMIN_PAGES = ["/admin/brugere", "/admin/log"]
+OVERVIEW_PAGES = ["/programmer/{programme}"]
+# Each signed-in person belongs (where their role has units) to the unit called "own".
+MATRIX_WHO = ["anonymous", "staff", "tovholder", "facilitator", "admin", "observer"]
+
+
+def _roles_matrix():
+    cases = []
+    for who in MATRIX_WHO:
+        for url in UNIT_PAGES:
+            cases.append((who, url, "own", who != "anonymous"))
+            cases.append((who, url, "other", who in {"admin", "observer"}))
+        for url in ADMIN_PAGES:
+            cases.append((who, url, "own", who == "admin"))
+        for url in OVERVIEW_PAGES:
+            cases.append((who, url, "own", who in {"admin", "observer"}))
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("who", "url_pattern", "which", "allowed"),
+    _roles_matrix(),
+    ids=lambda v: str(v) if not isinstance(v, bool) else ("allowed" if v else "refused"),
+)
+def test_access_matrix(client, login, make_unit, make_user, who, url_pattern, which, allowed):
+    own = make_unit("Egen enhed", target_group="Egen målgruppe")
+    other = make_unit("Anden enhed", target_group="Hemmelig målgruppe")
+    users = {
+        "staff": lambda: make_user(Role.STAFF, own),
+        "tovholder": lambda: make_user(Role.STAFF, own, tovholder=True),
+        "facilitator": lambda: make_user(Role.FACILITATOR, own),
+        "admin": lambda: make_user(Role.ADMIN),
+        "observer": lambda: make_user(Role.OBSERVER),
+    }
+    if who != "anonymous":
+        assert login(users[who]()).status_code == 302
+    target = own if which == "own" else other
+    response = client.get(url_pattern.format(unit=target.id, programme=target.programme_id))
+    if allowed:
+        assert response.status_code == 200
+        if "{unit}" in url_pattern:
+            assert target.target_group.encode() in response.data
+    elif who == "anonymous":
+        assert response.status_code == 302
+        assert "/log-ind" in response.headers["Location"]
+    else:
+        assert response.status_code in (403, 404)
+        assert "Hemmelig".encode() not in response.data

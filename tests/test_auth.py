@@ -1,0 +1,136 @@
+"""Logging in and out, invitation links, and what the audit log records of it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from laks.enums import Role
+from laks.extensions import db
+from laks.models import AuditEvent
+from laks.services import accounts
+from tests.conftest import PASSWORD, make_test_app
+
+
+def events(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_auth_login_success_redirects_home_and_is_logged(client, login, make_user):
+    user = make_user(Role.ADMIN)
+    response = login(user)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/hjem")
+    assert [e.actor_id for e in events("auth.login")] == [user.id]
+    assert user.name in client.get("/hjem").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("case", ["unknown_email", "wrong_password", "inactive"])
+def test_auth_login_failure_says_the_same_thing(client, make_user, case):
+    user = make_user(Role.STAFF, active=case != "inactive")
+    email = "nobody@example.org" if case == "unknown_email" else user.email
+    password = "wrong password!" if case == "wrong_password" else PASSWORD
+    response = client.post("/log-ind", data={"email": email, "password": password})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "E-mail eller adgangskode er forkert." in page
+    assert "deaktiveret" not in page.lower()
+    assert email in page  # the typed e-mail is kept
+    assert client.get("/hjem").status_code == 302  # still not logged in
+    assert len(events("auth.login_failed")) == 1
+
+
+def test_auth_login_keeps_input_and_names_missing_fields(client):
+    response = client.post("/log-ind", data={"email": "someone@example.org", "password": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Indtast din adgangskode." in page
+    assert 'value="someone@example.org"' in page
+    assert 'href="#password"' in page  # linked from the error summary
+
+
+def test_auth_deactivated_user_is_logged_out_on_next_request(client, login, make_user):
+    user = make_user(Role.ADMIN)
+    login(user)
+    assert client.get("/hjem").status_code == 200
+    user.active = False
+    db.session.commit()
+    assert client.get("/hjem").status_code == 302
+
+
+def test_auth_logout_needs_post(client, login, make_user):
+    login(make_user(Role.ADMIN))
+    assert client.get("/log-ud").status_code == 405
+    response = client.post("/log-ud")
+    assert response.status_code == 302
+    assert client.get("/hjem").status_code == 302
+    assert len(events("auth.logout")) == 1
+
+
+def test_auth_next_parameter_cannot_leave_the_site(client, make_user):
+    user = make_user(Role.ADMIN)
+    for evil in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = client.post(f"/log-ind?next={evil}",
+                                data={"email": user.email, "password": PASSWORD})
+        assert response.headers["Location"].endswith("/hjem"), evil
+        client.post("/log-ud")
+    response = client.post("/log-ind?next=/admin/log",
+                           data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/admin/log")
+
+
+def test_auth_every_form_needs_csrf(database_url, instance_path, _schema, make_user):
+    user = make_user(Role.ADMIN)
+    app = make_test_app(database_url, instance_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/log-ind", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Formularen var udløbet" in response.get_data(as_text=True)
+
+
+def test_auth_passwords_are_hashed_with_scrypt(app, make_user):
+    user = make_user(Role.STAFF)
+    accounts.set_password(actor=None, user=user, password="a long enough password")
+    assert user.password_hash.startswith("scrypt:")
+    assert "a long enough password" not in user.password_hash
+
+
+def test_auth_invitation_sets_password_once(client, app, make_user):
+    user = make_user(Role.FACILITATOR)
+    user.password_hash = None
+    db.session.commit()
+    url = accounts.invitation_url(user)
+    assert url.startswith("http://laks.test/invitation/")
+    path = url.removeprefix("http://laks.test")
+    assert user.name in client.get(path).get_data(as_text=True)
+
+    too_short = client.post(path, data={"password": "kort", "confirm": "kort"})
+    assert too_short.status_code == 422
+    assert "mindst 10 tegn" in too_short.get_data(as_text=True)
+
+    ok = client.post(path, data={"password": "et langt kodeord", "confirm": "et langt kodeord"})
+    assert ok.status_code == 302
+    assert client.post("/log-ind", data={"email": user.email,
+                                          "password": "et langt kodeord"}).status_code == 302
+    client.post("/log-ud")
+    # The link is single-use: the password changed, so the token no longer verifies.
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "allerede brugt" in again.get_data(as_text=True)
+
+
+def test_auth_invitation_expires(client, app, make_user):
+    user = make_user(Role.STAFF)
+    app.config["LAKS_INVITATION_MAX_AGE"] = 1
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    time.sleep(2.1)
+    response = client.get(path)
+    assert response.status_code == 410
+    assert "udløbet" in response.get_data(as_text=True)
+
+
+def test_auth_forged_invitation_is_refused(client):
+    response = client.get("/invitation/not-a-token")
+    assert response.status_code == 410

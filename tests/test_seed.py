@@ -1,0 +1,91 @@
+"""The seed: the six municipalities, the LAKS programme's 17 units, and demo accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from laks.enums import Role
+from laks.extensions import db
+from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, User
+from laks.services.seed import load_seed, slugify
+
+KOMMUNEKODER = {
+    "København": "0101", "Ballerup": "0151", "Gladsaxe": "0159",
+    "Halsnæs": "0250", "Holbæk": "0316", "Aarhus": "0751",
+}
+
+
+def test_seed_municipalities_have_official_codes(app):
+    load_seed()
+    rows = {m.name: m.code for m in db.session.scalars(select(Municipality))}
+    assert rows == KOMMUNEKODER
+
+
+def test_seed_laks_programme_has_its_17_units(app):
+    load_seed()
+    programme = db.session.scalar(select(Programme).where(Programme.slug == "laks"))
+    assert len(programme.units) == 17
+    assert [d.module_key for d in programme.module_dues] == [
+        "udfordring", "praecisering", "handleplan", "afproevning", "refleksion"]
+    by_name = {u.name: u for u in programme.units}
+    assert by_name["Carlshuse, Vadstruphus, Buddinge Hovedgade og Ungehuset"].places == [
+        "Carlshuse", "Vadstruphus", "Buddinge Hovedgade", "Ungehuset"]
+    assert by_name["Genoptrænings- og sundhedscentret"].places == [
+        "Genoptrænings- og sundhedscentret"]
+    assert by_name["Plejehotellet"].municipality.name == "Holbæk"
+    counts = {
+        name: db.session.scalar(
+            select(func.count(Unit.id)).join(Municipality).where(Municipality.name == name))
+        for name in KOMMUNEKODER
+    }
+    assert counts == {"København": 1, "Ballerup": 1, "Gladsaxe": 4, "Halsnæs": 2,
+                      "Holbæk": 4, "Aarhus": 5}
+
+
+def test_seed_has_no_source_typo():
+    from laks.services.seed import SEED_DIR
+
+    text = (SEED_DIR / "programmes" / "laks.yaml").read_text(encoding="utf-8")
+    names = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("Kommuen" in line for line in names)
+
+
+def _snapshot():
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Municipality, Programme, Unit, User, Membership, AuditEvent)
+    }
+
+
+def test_seed_twice_changes_nothing(app):
+    load_seed(demo=True)
+    db.session.commit()
+    before = _snapshot()
+    report = load_seed(demo=True)
+    db.session.commit()
+    assert report.created == []
+    assert _snapshot() == before
+
+
+def test_seed_demo_accounts(app):
+    report = load_seed(demo=True)
+    db.session.commit()
+    users = list(db.session.scalars(select(User)))
+    by_role = {role: [u for u in users if u.role == role] for role in Role}
+    assert len(by_role[Role.ADMIN]) == 1
+    assert len(by_role[Role.OBSERVER]) == 1
+    assert len(by_role[Role.FACILITATOR]) == 2
+    assert len(by_role[Role.STAFF]) == 17
+    # The facilitators share the units between them: every unit has exactly one.
+    facilitated = [m.unit_id for f in by_role[Role.FACILITATOR] for m in f.memberships]
+    assert sorted(facilitated) == sorted(u.id for u in db.session.scalars(select(Unit)))
+    # Every unit has one staff member, its tovholder, and every demo login works.
+    assert all(u.is_tovholder_of(u.memberships[0].unit_id) for u in by_role[Role.STAFF])
+    assert all(u.check_password(report.demo_password) for u in users)
+    assert len(report.demo_logins) == 21
+
+
+def test_seed_slugify_handles_danish_letters():
+    assert slugify("Værestedet, Mødestedet og Skuret") == "vaerestedet-moedestedet-og-skuret"
+    assert slugify("Genoptrænings- og sundhedscentret") == "genoptraenings-og-sundhedscentret"
+    assert slugify("Globus1") == "globus1"

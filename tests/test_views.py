@@ -1,0 +1,99 @@
+"""Pages as each role sees them, and the site's own error pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from laks.enums import Role
+from laks.services.seed import load_seed
+
+
+def test_views_front_page_says_what_laks_is_and_has_login(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Lige adgang til kommunale sundhedstilbud" in page
+    assert "aldrig personoplysninger om borgere" in page
+    assert 'action="/log-ind' in page
+    assert 'lang="da"' in page
+
+
+def test_views_signed_in_front_page_goes_home(client, login, make_user):
+    login(make_user(Role.ADMIN))
+    assert client.get("/").headers["Location"].endswith("/hjem")
+
+
+def test_views_home_staff_sees_own_unit_only(client, login, make_unit, make_user):
+    own, other = make_unit("Provstebakken"), make_unit("Korsagergården")
+    login(make_user(Role.STAFF, own, tovholder=True))
+    page = client.get("/hjem").get_data(as_text=True)
+    assert "Provstebakken" in page and "Korsagergården" not in page
+    assert "Du er enhedens tovholder." in page
+    assert "Frister for modulerne" in page
+
+
+def test_views_home_facilitator_sees_their_units(client, login, make_unit, make_user):
+    a, b, c = make_unit("Havlit og Fjorden"), make_unit("Parablyen"), make_unit("Sletten")
+    login(make_user(Role.FACILITATOR, [a, b]))
+    page = client.get("/hjem").get_data(as_text=True)
+    assert "Havlit og Fjorden" in page and "Parablyen" in page and "Sletten" not in page
+    assert "Du faciliterer 2 enheder." in page
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.OBSERVER], ids=str)
+def test_views_home_network_roles_see_every_unit(app, client, login, make_user, role):
+    load_seed()
+    login(make_user(role))
+    page = client.get("/hjem").get_data(as_text=True)
+    assert "LAKS – Lige Adgang til Kommunale Sundhedstilbud" in page
+    assert page.count('href="/enheder/') == 17
+    assert ("Revisionslog" in page) == (role == Role.ADMIN)  # menu follows the policy
+
+
+def test_views_header_shows_person_and_role(client, login, make_user):
+    login(make_user(Role.OBSERVER, name="Søren Styregruppe"))
+    page = client.get("/hjem").get_data(as_text=True)
+    assert "Søren Styregruppe" in page and "Observatør" in page
+
+
+def test_views_unit_page_lists_places_and_people(client, login, make_unit, make_user):
+    unit = make_unit("Carlshuse m.fl.", places=["Carlshuse", "Vadstruphus"])
+    make_user(Role.STAFF, unit, tovholder=True, name="Tove Holder")
+    login(make_user(Role.ADMIN))
+    page = client.get(f"/enheder/{unit.id}").get_data(as_text=True)
+    assert "Carlshuse, Vadstruphus" in page
+    assert "Tove Holder" in page and "(tovholder)" in page
+
+
+def test_views_missing_unit_is_our_own_404(client, login, make_user):
+    login(make_user(Role.ADMIN))
+    response = client.get("/enheder/987654")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Siden findes ikke" in page and "Traceback" not in page
+
+
+def test_views_unknown_url_is_our_own_404(client):
+    response = client.get("/findes/ikke")
+    assert response.status_code == 404
+    assert "Gå til forsiden" in response.get_data(as_text=True)
+
+
+def test_views_audit_log_lists_logins(client, login, make_user):
+    admin = make_user(Role.ADMIN)
+    login(admin)
+    page = client.get("/admin/log").get_data(as_text=True)
+    assert "auth.login" in page and admin.email in page
+    filtered = client.get("/admin/log?handling=user.create").get_data(as_text=True)
+    assert "0 hændelser" in filtered
+
+
+def test_views_audit_log_bad_page_number_is_not_an_error(client, login, make_user):
+    login(make_user(Role.ADMIN))
+    assert client.get("/admin/log?side=abc").status_code == 200
+    assert client.get("/admin/log?side=-4").status_code == 200
+
+
+def test_views_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
