@@ -35,8 +35,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(STAMP)
 
+# Det Fælles Designsystem from package-lock.json into static/dkfds (npm ci only when needed).
 assets:
-	@true
+	./scripts/assets.sh
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile -q -d laks/translations
