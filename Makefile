@@ -40,7 +40,7 @@ assets:
 	./scripts/assets.sh
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d laks/translations
+	$(BIN)/pybabel -q compile -d laks/translations
 
 # Refresh the message catalogue after changing user-visible strings.
 messages: $(STAMP)
