@@ -78,6 +78,12 @@ is_tovholder_of_unit = Rule(
     "tovholder_of_unit",
 )
 
+# A module's answers can be edited only in the states where the workflow allows it.
+module_editable = Rule(
+    lambda user, obj: getattr(getattr(obj, "state", None), "editable", False), "module_editable"
+)
+_sees_unit = is_admin | is_observer | is_staff_of_unit | facilitates_unit
+
 #: action -> rule. Actions are named ``noun.verb``.
 RULES: dict[str, Rule] = {
     # Pages anyone may see: the public front page, login, static files, statements.
@@ -87,7 +93,20 @@ RULES: dict[str, Rule] = {
     "account.logout": signed_in,
     # A unit and everything in it is visible to its own people, to the network admin, and
     # to observers (read-only: no write action below names observers).
-    "unit.view": is_admin | is_observer | is_staff_of_unit | facilitates_unit,
+    "unit.view": _sees_unit,
+    # A unit's modules: everyone who sees the unit reads them; its staff write the answers
+    # and submit; its facilitators (and the network admin) review; those who work with the
+    # unit discuss.
+    "module.view": _sees_unit,
+    "module.edit": is_staff_of_unit & module_editable,
+    # Posting answers at all (the state is checked by module.edit in the service, so a
+    # stale form gets a clear message and keeps its text instead of a bare 403).
+    "module.save": is_staff_of_unit,
+    "module.submit": is_staff_of_unit,
+    "module.review": facilitates_unit | is_admin,
+    "module.comment": is_staff_of_unit | facilitates_unit | is_admin,
+    # The module definitions (questions) of the network.
+    "definition.edit": is_admin,
     # Network-wide overviews.
     "programme.view": is_admin | is_observer,
     "user.list": is_admin,

@@ -15,6 +15,8 @@ from laks.enums import ObserverGroup, Role
 from laks.extensions import db
 from laks.models import Municipality, Unit
 from laks.services import accounts
+from laks.definitions import DefinitionError
+from laks.services.demo import DemoContentError
 from laks.services.seed import SeedError, load_seed
 
 user_cli = AppGroup("user", help="Create people, set passwords, print invitation links.")
@@ -31,7 +33,7 @@ def seed_command(demo: bool) -> None:
     """Load municipalities and programmes from seed_data/ (idempotent)."""
     try:
         report = load_seed(demo=demo)
-    except SeedError as exc:
+    except (SeedError, DefinitionError, DemoContentError) as exc:
         _fail(str(exc))
     db.session.commit()
     click.echo(f"Seed loaded: {len(report.created)} new rows.")

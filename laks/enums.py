@@ -56,3 +56,51 @@ MODULE_TITLES = {
     "afproevning": _l("Testing"),
     "refleksion": _l("Reflection and anchoring"),
 }
+
+
+class ModuleState(enum.StrEnum):
+    """Where a unit is with one module. Editable states follow from this, never a flag."""
+
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+    @property
+    def label(self) -> str:
+        return str(MODULE_STATE_LABELS[self])
+
+    @property
+    def editable(self) -> bool:
+        return self in EDITABLE_STATES
+
+
+EDITABLE_STATES = frozenset(
+    {ModuleState.NOT_STARTED, ModuleState.DRAFT, ModuleState.CHANGES_REQUESTED}
+)
+
+MODULE_STATE_LABELS = {
+    ModuleState.NOT_STARTED: _l("Not started"),
+    ModuleState.DRAFT: _l("Draft"),
+    ModuleState.SUBMITTED: _l("Submitted"),
+    ModuleState.CHANGES_REQUESTED: _l("Changes requested"),
+    ModuleState.APPROVED: _l("Approved"),
+}
+
+
+class QuestionKind(enum.StrEnum):
+    MARKDOWN = "markdown"
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    MULTI = "multi"
+    ROWS = "rows"
+
+
+#: Kinds a column of a repeating-rows question may have.
+COLUMN_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.NUMBER, QuestionKind.DATE})
+
+#: Default maximum lengths per kind, when a question does not state its own.
+DEFAULT_MAX_LENGTH = {QuestionKind.MARKDOWN: 10_000, QuestionKind.TEXT: 300}

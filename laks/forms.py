@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from laks.definitions.forms import no_cpr
 from laks.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -55,3 +56,27 @@ class SetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Save password"))
+
+
+class ReviewForm(FlaskForm):
+    """A facilitator's decision on a submitted module; the comment is always required."""
+
+    comment = TextAreaField(
+        _l("Comment to the unit"),
+        validators=[DataRequired(_l("Write a comment to the unit – it is required for this step.")),
+                    Length(max=5000), no_cpr],
+        render_kw={"rows": 5},
+    )
+    decision = SelectField(choices=[("approve", _l("Approve")),
+                                    ("request_changes", _l("Request changes"))])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your comment"),
+        validators=[DataRequired(_l("Write a comment before you send it.")),
+                    Length(max=5000, message=_l("A comment can have at most 5000 characters.")),
+                    no_cpr],
+        description=_l("You can use markdown: **bold**, *italic*, lists and links."),
+        render_kw={"rows": 4},
+    )

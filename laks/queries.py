@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import format_datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from laks.enums import MODULE_KEYS, MODULE_TITLES, ModuleState
 from laks.extensions import db
-from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, User
+from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, UnitModule, User
 
 
 def programmes_with_units() -> list[Programme]:
@@ -94,3 +99,78 @@ def audit_page(page: int, action: str | None = None) -> tuple[list[AuditEvent], 
 
 def audit_actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+# --- modules ------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One module as a unit's step indicator shows it."""
+
+    key: str
+    position: int
+    title: str
+    state: ModuleState
+    due_on: date | None
+    overdue: bool
+    unit_module: UnitModule | None
+
+
+def unit_modules(unit_ids: list[int]) -> dict[tuple[int, str], UnitModule]:
+    """Every saved UnitModule of the given units, by (unit id, module key); one query."""
+    if not unit_ids:
+        return {}
+    rows = db.session.scalars(select(UnitModule).where(UnitModule.unit_id.in_(unit_ids)))
+    return {(um.unit_id, um.module_key): um for um in rows}
+
+
+def steps_for(unit: Unit, saved: dict[tuple[int, str], UnitModule],
+              today: date | None = None) -> list[Step]:
+    today = today or date.today()
+    steps = []
+    for position, key in enumerate(MODULE_KEYS, start=1):
+        um = saved.get((unit.id, key))
+        state = um.state if um is not None else ModuleState.NOT_STARTED
+        due = unit.programme.due_on(key)
+        overdue = due is not None and due < today and state.editable
+        steps.append(Step(key, position, str(MODULE_TITLES[key]), state, due, overdue, um))
+    return steps
+
+
+def module_steps(unit: Unit, today: date | None = None) -> list[Step]:
+    """The five steps of one unit, with state, due date and whether each is overdue."""
+    return steps_for(unit, unit_modules([unit.id]), today)
+
+
+def next_step(steps: list[Step]) -> Step | None:
+    """The module to work on next: the first one that is not approved or waiting for review
+    (changes requested first of all)."""
+    for step in steps:
+        if step.state == ModuleState.CHANGES_REQUESTED:
+            return step
+    return next((s for s in steps if s.state.editable), None)
+
+
+def progress(units: list[Unit]) -> dict[int, list[Step]]:
+    """Steps for many units at once (two queries in all, whatever the number of units)."""
+    saved = unit_modules([u.id for u in units])
+    return {unit.id: steps_for(unit, saved) for unit in units}
+
+
+def awaiting_review(units: list[Unit]) -> list[UnitModule]:
+    """Submitted modules of the given units, oldest submission first."""
+    if not units:
+        return []
+    return list(db.session.scalars(
+        select(UnitModule)
+        .where(UnitModule.unit_id.in_([u.id for u in units]),
+               UnitModule.state == ModuleState.SUBMITTED)
+        .options(selectinload(UnitModule.unit).selectinload(Unit.municipality))
+        .order_by(UnitModule.submitted_at)
+    ))
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored UTC time as the reader's local date and time ("25. nov. 2026 10.42")."""
+    return format_datetime(moment, "medium") if moment else ""

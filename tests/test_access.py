@@ -7,7 +7,8 @@ import pytest
 from flask_login import AnonymousUserMixin
 
 from laks.access import RULES, can, require
-from laks.enums import Role
+from laks.enums import ModuleState, Role
+from laks.models import UnitModule
 from laks.views import ACCESS_ATTR
 
 # --- the table as a table ----------------------------------------------------------------------
@@ -21,6 +22,14 @@ EXPECTED = {
     "home.view": set(WHO) - {"anonymous"},
     "account.logout": set(WHO) - {"anonymous"},
     "unit.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
+    # module.* rows are asked about a draft module of the unit
+    "module.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
+    "module.edit": {"staff_own", "tovholder_own"},
+    "module.save": {"staff_own", "tovholder_own"},
+    "module.submit": {"staff_own", "tovholder_own"},
+    "module.review": {"facilitator_own", "admin"},
+    "module.comment": {"staff_own", "tovholder_own", "facilitator_own", "admin"},
+    "definition.edit": {"admin"},
     "programme.view": {"admin", "observer"},
     "user.list": {"admin"},
     "audit.view": {"admin"},
@@ -49,8 +58,21 @@ def test_access_table_covers_every_action():
 @pytest.mark.parametrize("action", sorted(EXPECTED), ids=str)
 def test_access_table_row(people, action):
     unit, who = people
-    allowed = {name for name, user in who.items() if can(user, action, unit)}
+    obj = UnitModule(unit=unit, module_key="udfordring", state=ModuleState.DRAFT) \
+        if action.startswith("module.") else unit
+    allowed = {name for name, user in who.items() if can(user, action, obj)}
     assert allowed == EXPECTED[action]
+
+
+@pytest.mark.parametrize("state", list(ModuleState), ids=str)
+def test_access_module_edit_follows_state(people, state):
+    unit, who = people
+    module = UnitModule(unit=unit, module_key="handleplan", state=state)
+    editable = state in (ModuleState.NOT_STARTED, ModuleState.DRAFT,
+                         ModuleState.CHANGES_REQUESTED)
+    assert can(who["staff_own"], "module.edit", module) == editable
+    assert not can(who["observer"], "module.edit", module)
+    assert not can(who["facilitator_own"], "module.edit", module)
 
 
 def test_access_unknown_action_is_an_error(people):

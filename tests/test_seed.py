@@ -12,6 +12,8 @@ from laks.services.seed import load_seed, slugify
 KOMMUNEKODER = {
     "København": "0101", "Ballerup": "0151", "Gladsaxe": "0159",
     "Halsnæs": "0250", "Holbæk": "0316", "Aarhus": "0751",
+    # the municipalities of the second (demo) programme's cases
+    "Norddjurs": "0707", "Hedensted": "0766", "Randers": "0730",
 }
 
 
@@ -35,8 +37,9 @@ def test_seed_laks_programme_has_its_17_units(app):
     assert by_name["Plejehotellet"].municipality.name == "Holbæk"
     counts = {
         name: db.session.scalar(
-            select(func.count(Unit.id)).join(Municipality).where(Municipality.name == name))
-        for name in KOMMUNEKODER
+            select(func.count(Unit.id)).join(Municipality)
+            .where(Municipality.name == name, Unit.programme_id == programme.id))
+        for name in ("København", "Ballerup", "Gladsaxe", "Halsnæs", "Holbæk", "Aarhus")
     }
     assert counts == {"København": 1, "Ballerup": 1, "Gladsaxe": 4, "Halsnæs": 2,
                       "Holbæk": 4, "Aarhus": 5}
@@ -75,14 +78,16 @@ def test_seed_demo_accounts(app):
     assert len(by_role[Role.ADMIN]) == 1
     assert len(by_role[Role.OBSERVER]) == 1
     assert len(by_role[Role.FACILITATOR]) == 2
-    assert len(by_role[Role.STAFF]) == 17
+    unit_count = db.session.scalar(select(func.count(Unit.id)))
+    assert unit_count >= 21  # 17 LAKS units and the second programme's
+    assert len(by_role[Role.STAFF]) == unit_count
     # The facilitators share the units between them: every unit has exactly one.
     facilitated = [m.unit_id for f in by_role[Role.FACILITATOR] for m in f.memberships]
     assert sorted(facilitated) == sorted(u.id for u in db.session.scalars(select(Unit)))
     # Every unit has one staff member, its tovholder, and every demo login works.
     assert all(u.is_tovholder_of(u.memberships[0].unit_id) for u in by_role[Role.STAFF])
     assert all(u.check_password(report.demo_password) for u in users)
-    assert len(report.demo_logins) == 21
+    assert len(report.demo_logins) == 4 + unit_count
 
 
 def test_seed_slugify_handles_danish_letters():

@@ -2,6 +2,13 @@
 
 from laks.models.audit import AuditEvent
 from laks.models.base import Base, utcnow
+from laks.models.modules import (
+    ModuleComment,
+    ModuleDefinition,
+    ModuleRevision,
+    StateChange,
+    UnitModule,
+)
 from laks.models.organisation import ModuleDue, Municipality, Programme, Unit
 from laks.models.users import Membership, User
 
@@ -9,10 +16,15 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Membership",
+    "ModuleComment",
+    "ModuleDefinition",
+    "ModuleRevision",
     "ModuleDue",
     "Municipality",
     "Programme",
+    "StateChange",
     "Unit",
+    "UnitModule",
     "User",
     "utcnow",
 ]

@@ -1,5 +1,5 @@
-"""Loading the seed data in ``seed_data/``: municipalities, programmes with their units, and
-(on request) demo accounts. Idempotent: every row is found by its natural key first, so a
+"""Loading the seed data in ``seed_data/``: municipalities, programmes with their units, the
+module definitions, and (on request) demo accounts and demo content. Idempotent: every row is found by its natural key first, so a
 second run changes nothing and writes no audit events."""
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from laks.extensions import db
 from laks.models import ModuleDue, Municipality, Programme, Unit, User
 from laks.services.accounts import create_user, find_user
 from laks.services.audit import record
+from laks.services.definitions import load_definition_files
+from laks.services.demo import load_demo_content
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
 
@@ -47,8 +49,11 @@ def load_seed(seed_dir: Path = SEED_DIR, *, demo: bool = False) -> SeedReport:
     municipalities = _load_municipalities(seed_dir / "municipalities.csv", report)
     for path in sorted((seed_dir / "programmes").glob("*.yaml")):
         _load_programme(path, municipalities, report)
+    for key in load_definition_files(seed_dir / "modules"):
+        report.created.append(f"module definition {key}")
     if demo:
         _load_demo_accounts(seed_dir / "demo_accounts.yaml", report)
+        report.created += load_demo_content(seed_dir / "demo_content")
     db.session.flush()
     return report
 

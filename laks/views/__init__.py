@@ -52,11 +52,30 @@ def _deny_undeclared() -> None:
 
 
 def register(app: Flask) -> None:
-    from laks.views import admin, auth, errors, home, public, units
+    from laks.views import admin, auth, errors, home, modules, public, units
 
-    for module in (public, auth, home, units, admin):
+    for module in (public, auth, home, units, modules, admin):
         app.register_blueprint(module.bp)
     errors.register(app)
+    _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.
     app.view_functions["static"] = guard("public.view")(app.view_functions["static"])
     app.before_request(_deny_undeclared)
+
+
+def _register_filters(app: Flask) -> None:
+    """Filters for reading answers back: sanitised markdown, ISO dates, local numbers."""
+    from datetime import date
+
+    from flask_babel import format_date, format_decimal
+
+    from laks.rendering import render_markdown
+
+    def isodate(value):
+        try:
+            return format_date(date.fromisoformat(value), "long")
+        except (TypeError, ValueError):
+            return value
+
+    app.jinja_env.filters.update(markdown=render_markdown, isodate=isodate)
+    app.jinja_env.globals.update(format_decimal=format_decimal)

@@ -1,0 +1,232 @@
+"""The shape of a module definition, and the parser that checks it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from laks.enums import COLUMN_KINDS, DEFAULT_MAX_LENGTH, MODULE_KEYS, QuestionKind
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class DefinitionError(ValueError):
+    """A module definition is malformed; the message names the module and the question."""
+
+
+@dataclass(frozen=True)
+class I18nText:
+    """A text in Danish and English. ``str()`` gives the current locale, falling back to da."""
+
+    da: str
+    en: str = ""
+
+    def get(self, locale: str) -> str:
+        return (self.en if locale == "en" else self.da) or self.da
+
+    def __str__(self) -> str:
+        from flask import has_request_context
+        from flask_babel import get_locale
+
+        if not has_request_context():
+            return self.da
+        locale = get_locale()
+        return self.get(locale.language if locale else "da")
+
+    def to_data(self) -> dict:
+        return {"da": self.da, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: I18nText
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    kind: QuestionKind
+    label: I18nText
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    kind: QuestionKind
+    label: I18nText
+    help: I18nText | None = None
+    required: bool = False
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    options: tuple[Option, ...] = ()
+    columns: tuple[Column, ...] = ()
+    max_rows: int = 30
+    catalogue: bool = False
+
+    @property
+    def limit(self) -> int | None:
+        """The maximum length of a text answer (stated, or the kind's default)."""
+        return self.max_length or DEFAULT_MAX_LENGTH.get(self.kind)
+
+    def option_label(self, value: str) -> str:
+        return next((str(o.label) for o in self.options if o.value == value), value)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: I18nText
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    key: str
+    position: int
+    title: I18nText
+    intro: I18nText
+    sections: tuple[Section, ...]
+    questions_by_key: dict[str, Question] = field(default_factory=dict, compare=False)
+
+    @property
+    def questions(self) -> list[Question]:
+        return [q for section in self.sections for q in section.questions]
+
+    def question(self, key: str) -> Question | None:
+        return self.questions_by_key.get(key)
+
+
+def _text(value, where: str, *, required: bool = True) -> I18nText | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, str):
+        return I18nText(da=value)
+    if isinstance(value, dict) and isinstance(value.get("da"), str) and value["da"].strip():
+        return I18nText(da=value["da"], en=str(value.get("en") or ""))
+    raise DefinitionError(f"{where}: needs a Danish text ('da')")
+
+
+def _key(value, where: str) -> str:
+    if not isinstance(value, str) or not KEY_RE.match(value):
+        raise DefinitionError(
+            f"{where}: key {value!r} must be lower-case letters, digits and _ (max 40)")
+    return value
+
+
+def _kind(value, where: str, allowed) -> QuestionKind:
+    try:
+        kind = QuestionKind(value)
+    except ValueError:
+        raise DefinitionError(f"{where}: unknown kind {value!r}") from None
+    if kind not in allowed:
+        raise DefinitionError(f"{where}: kind {value!r} is not allowed here")
+    return kind
+
+
+def _number(value, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DefinitionError(f"{where}: {value!r} is not a number")
+    return value
+
+
+def _column(data: dict, where: str) -> Column:
+    key = _key(data.get("key"), where)
+    where = f"{where}.{key}"
+    return Column(
+        key=key,
+        kind=_kind(data.get("kind"), where, COLUMN_KINDS),
+        label=_text(data.get("label"), where),
+        max_length=data.get("max_length"),
+        min=_number(data.get("min"), where),
+        max=_number(data.get("max"), where),
+    )
+
+
+def _question(data: dict, where: str) -> Question:
+    key = _key(data.get("key"), where)
+    where = f"{where}: question {key!r}"
+    kind = _kind(data.get("kind"), where, set(QuestionKind))
+    options = tuple(
+        Option(value=_key(o.get("value"), where), label=_text(o.get("label"), where))
+        for o in data.get("options") or ()
+    )
+    if kind in (QuestionKind.CHOICE, QuestionKind.MULTI):
+        if not options:
+            raise DefinitionError(f"{where}: a {kind.value} question needs options")
+        values = [o.value for o in options]
+        if len(set(values)) != len(values):
+            raise DefinitionError(f"{where}: duplicate option values")
+    elif options:
+        raise DefinitionError(f"{where}: only choice questions have options")
+    columns = tuple(_column(c, where) for c in data.get("columns") or ())
+    if kind == QuestionKind.ROWS:
+        if not columns:
+            raise DefinitionError(f"{where}: a rows question needs columns")
+        if len({c.key for c in columns}) != len(columns):
+            raise DefinitionError(f"{where}: duplicate column keys")
+    elif columns:
+        raise DefinitionError(f"{where}: only rows questions have columns")
+    max_length = data.get("max_length")
+    if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+        raise DefinitionError(f"{where}: max_length must be a positive whole number")
+    unknown = set(data) - {"key", "kind", "label", "help", "required", "max_length", "min",
+                           "max", "options", "columns", "max_rows", "catalogue"}
+    if unknown:
+        raise DefinitionError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
+    return Question(
+        key=key,
+        kind=kind,
+        label=_text(data.get("label"), where),
+        help=_text(data.get("help"), where, required=False),
+        required=bool(data.get("required", False)),
+        max_length=max_length,
+        min=_number(data.get("min"), where),
+        max=_number(data.get("max"), where),
+        options=options,
+        columns=columns,
+        max_rows=int(data.get("max_rows", 30)),
+        catalogue=bool(data.get("catalogue", False)),
+    )
+
+
+def parse_module(data: dict) -> ModuleSpec:
+    """Check a module definition (as loaded from YAML or JSON) and return it frozen.
+
+    Raises DefinitionError naming the module and question for an unknown module key, an
+    unknown kind, a malformed key, or a question key used twice in the module.
+    """
+    if not isinstance(data, dict):
+        raise DefinitionError("a module definition must be a mapping")
+    key = data.get("key")
+    if key not in MODULE_KEYS:
+        raise DefinitionError(f"unknown module {key!r}; expected one of {', '.join(MODULE_KEYS)}")
+    where = f"module {key!r}"
+    sections = []
+    seen: dict[str, Question] = {}
+    for s in data.get("sections") or ():
+        section_key = _key(s.get("key"), where)
+        questions = []
+        for q in s.get("questions") or ():
+            question = _question(q, f"{where}, section {section_key!r}")
+            if question.key in seen:
+                raise DefinitionError(f"{where}: question key {question.key!r} is used twice")
+            seen[question.key] = question
+            questions.append(question)
+        sections.append(Section(section_key, _text(s.get("title"), where), tuple(questions)))
+    if not seen:
+        raise DefinitionError(f"{where}: has no questions")
+    return ModuleSpec(
+        key=key,
+        position=MODULE_KEYS.index(key) + 1,
+        title=_text(data.get("title"), where),
+        intro=_text(data.get("intro"), where, required=False) or I18nText(da=""),
+        sections=tuple(sections),
+        questions_by_key=seen,
+    )

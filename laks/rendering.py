@@ -1,0 +1,40 @@
+"""Markdown to safe HTML: the one function every page (and later the PDF) uses.
+
+Markdown allows raw HTML, so the output of ``markdown`` is never trusted: ``nh3`` keeps a
+short list of tags and only http, https and mailto links, which removes scripts, event
+handlers, styles and ``javascript:`` URLs.
+"""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
+    "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "hr",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}, "td": set()}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render user markdown as sanitised HTML, safe to put in a page as it is.
+
+    Headings are shifted down (# becomes h3) so that a user's text never breaks the page's
+    heading order.
+    """
+    if not text:
+        return Markup("")
+    html = md.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    for level in (2, 1):  # shift h1→h3, h2→h4, keeping order of replacement safe
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
+            f"</h{level}>", f"</h{level + 2}>")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above

@@ -1,0 +1,150 @@
+"""A unit's work on a module: saving answers (with revisions and conflict detection),
+submitting and reviewing through the workflow, and the discussion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from laks.access import require
+from laks.definitions import ModuleSpec
+from laks.definitions.forms import missing_required
+from laks.enums import ModuleState
+from laks.extensions import db
+from laks.models import ModuleComment, ModuleRevision, Unit, UnitModule, User, utcnow
+from laks.privacy import any_cpr, looks_like_cpr
+from laks.services.audit import record
+from laks.workflow import WorkflowError, transition
+
+#: Autosaves by the same person within this window update one revision instead of adding
+#: a new one each few seconds; an explicit save always adds a revision.
+AUTOSAVE_WINDOW = timedelta(minutes=10)
+
+
+class SaveConflict(Exception):
+    """Someone else saved since this form was loaded. The user's answers are kept as a
+    revision of kind "conflict"; ``theirs`` are the answers now stored."""
+
+    def __init__(self, unit_module: UnitModule, mine: dict, kept: ModuleRevision):
+        super().__init__("conflict")
+        self.unit_module = unit_module
+        self.mine = mine
+        self.theirs = dict(unit_module.answers)
+        self.kept = kept
+
+
+class IncompleteModule(WorkflowError):
+    """Submit was refused because required answers are missing."""
+
+    def __init__(self, missing):
+        super().__init__(_l("The module cannot be submitted yet: %(num)d required answers "
+                            "are missing.", num=len(missing)))
+        self.missing = missing
+
+
+class PersonalDataError(ValueError):
+    """Text that looks like a CPR number was refused."""
+
+
+def unit_module_for(unit: Unit, module_key: str) -> UnitModule:
+    """The unit's work on a module; a new, unsaved one (not started) if there is none yet."""
+    found = db.session.scalar(
+        select(UnitModule).where(UnitModule.unit_id == unit.id,
+                                 UnitModule.module_key == module_key))
+    if found is not None:
+        return found
+    return UnitModule(unit=unit, unit_id=unit.id, module_key=module_key,
+                      state=ModuleState.NOT_STARTED, version=0, answers={})
+
+
+def _next_number(unit_module: UnitModule) -> int:
+    return max((r.number for r in unit_module.revisions), default=0) + 1
+
+
+def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_version: int,
+                 autosave: bool = False) -> ModuleRevision:
+    """Store ``answers`` (merged over the stored ones, so answers to questions no longer in
+    the definition survive) and keep a revision.
+
+    ``base_version`` is the version the user's form was loaded from; if the module has been
+    saved since, nothing is overwritten: the answers are kept as a "conflict" revision and
+    SaveConflict is raised. Raises Forbidden if the actor may not edit now (wrong person, or
+    a state that is not editable) and PersonalDataError for CPR-like text.
+    """
+    require(actor, "module.edit", unit_module)
+    if any_cpr(answers.values()):
+        raise PersonalDataError("cpr")
+    merged = {**(unit_module.answers or {}), **answers}
+    if unit_module.id is not None and base_version != unit_module.version:
+        kept = ModuleRevision(unit_module=unit_module, number=_next_number(unit_module),
+                              kind="conflict", answers=merged, author=actor)
+        db.session.add(kept)
+        db.session.flush()
+        record(actor, "module.save_conflict", unit_module, unit_id=unit_module.unit_id,
+               module=unit_module.module_key, base=base_version, current=unit_module.version)
+        raise SaveConflict(unit_module, merged, kept)
+    if unit_module.state == ModuleState.NOT_STARTED:
+        transition(unit_module, "start", actor=actor)
+    now = utcnow()
+    unit_module.answers = merged
+    unit_module.updated_at = now
+    unit_module.updated_by = actor
+    db.session.flush()  # bumps version; a concurrent writer gets StaleDataError here
+    revision = _latest_autosave(unit_module, actor, now) if autosave else None
+    if revision is None:
+        revision = ModuleRevision(unit_module=unit_module, number=_next_number(unit_module),
+                                  kind="autosave" if autosave else "save", author=actor)
+        db.session.add(revision)
+    revision.answers = merged
+    revision.created_at = now
+    db.session.flush()
+    record(actor, "module.autosave" if autosave else "module.save", unit_module,
+           unit_id=unit_module.unit_id, module=unit_module.module_key,
+           version=unit_module.version, revision=revision.number)
+    return revision
+
+
+def _latest_autosave(unit_module: UnitModule, actor: User, now) -> ModuleRevision | None:
+    latest = unit_module.revisions[-1] if unit_module.revisions else None
+    if (latest is not None and latest.kind == "autosave" and latest.author_id == actor.id
+            and now - latest.created_at < AUTOSAVE_WINDOW):
+        return latest
+    return None
+
+
+def submit(unit_module: UnitModule, spec: ModuleSpec, *, actor: User):
+    """Submit for review. Raises IncompleteModule listing the missing required questions."""
+
+    def complete():
+        missing = missing_required(spec, unit_module.answers or {})
+        if missing:
+            raise IncompleteModule(missing)
+
+    return transition(unit_module, "submit", actor=actor, check=complete)
+
+
+def review(unit_module: UnitModule, action: str, *, actor: User, comment: str):
+    """Approve or request changes, always with a comment to the unit."""
+    if action not in ("approve", "request_changes"):
+        raise WorkflowError(_l("Unknown review decision."))
+    if looks_like_cpr(comment):
+        raise PersonalDataError("cpr")
+    return transition(unit_module, action, actor=actor, comment=comment)
+
+
+def add_comment(unit_module: UnitModule, body: str, *, actor: User) -> ModuleComment:
+    """Add a message to the module's discussion (a module not started yet is created)."""
+    require(actor, "module.comment", unit_module)
+    if looks_like_cpr(body):
+        raise PersonalDataError("cpr")
+    if unit_module.id is None:
+        db.session.add(unit_module)
+    comment = ModuleComment(unit_module=unit_module, author=actor, body=body.strip())
+    db.session.add(comment)
+    db.session.flush()
+    record(actor, "module.comment", unit_module, unit_id=unit_module.unit_id,
+           module=unit_module.module_key, comment=comment.id)
+    return comment

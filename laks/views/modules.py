@@ -1,0 +1,214 @@
+"""A unit's module: read it, fill it in (with autosave), submit it, review it, discuss it,
+and compare its revisions. Every state change goes through laks.workflow."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from laks import queries, workflow
+from laks.access import can
+from laks.definitions.forms import answers_from_form, build_module_form, form_data
+from laks.enums import MODULE_KEYS
+from laks.extensions import db
+from laks.forms import CommentForm, ReviewForm
+from laks.models import Unit, UnitModule
+from laks.revisions import diff_answers
+from laks.services import modules as service
+from laks.services.definitions import get_spec
+from laks.views import guard
+
+bp = Blueprint("modules", __name__, url_prefix="/enheder/<int:unit_id>/moduler")
+
+
+def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
+    unit = db.get_or_404(Unit, unit_id)
+    if module_key not in MODULE_KEYS:
+        abort(404)
+    return service.unit_module_for(unit, module_key)
+
+
+def _url(unit_module: UnitModule, endpoint: str = "modules.show", **kwargs) -> str:
+    return url_for(endpoint, unit_id=unit_module.unit_id, module_key=unit_module.module_key,
+                   **kwargs)
+
+
+def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=None,
+          review_form=None, comment_form=None):
+    """Render the module page; every view that shows the module comes through here."""
+    spec = get_spec(unit_module.module_key)
+    user = current_user._get_current_object()
+    editable = can(user, "module.edit", unit_module)
+    if form is None and editable:
+        form = build_module_form(spec)(formdata=None, data=form_data(spec, unit_module.answers),
+                                       version=unit_module.version)
+    return render_template(
+        "module/show.html",
+        unit_module=unit_module,
+        unit=unit_module.unit,
+        spec=spec,
+        form=form if editable or conflict else None,
+        conflict=conflict,
+        actions=workflow.available(unit_module, user),
+        review_form=review_form or ReviewForm(formdata=None),
+        comment_form=comment_form or CommentForm(formdata=None),
+        steps=queries.module_steps(unit_module.unit),
+    ), status
+
+
+@bp.get("/<module_key>")
+@guard("module.view", load=load_unit_module)
+def show(unit_module: UnitModule):
+    return _page(unit_module)
+
+
+@bp.post("/<module_key>")
+@guard("module.save", load=load_unit_module)
+def save(unit_module: UnitModule):
+    """Save the answers (button "Gem"), or save and submit (button "Indsend").
+
+    A form with errors is shown again with everything typed; a form based on an older
+    version is shown beside the newer one to merge; nothing is ever overwritten silently.
+    """
+    spec = get_spec(unit_module.module_key)
+    form = build_module_form(spec)()
+    intent = request.form.get("intent", "save")
+    user = current_user._get_current_object()
+
+    if intent.startswith("add_row:"):  # add a row without JavaScript: no save, just show
+        field = form._fields.get(intent.split(":", 1)[1])
+        if field is not None and hasattr(field, "append_entry") \
+                and len(field.entries) < field.max_entries:
+            field.append_entry()
+        return _page(unit_module, form=form)
+    if not unit_module.state.editable:
+        flash(_("The module is “%(state)s” and cannot be edited now. Your text is still in "
+                "the form below, so you can copy it.", state=unit_module.state.label), "error")
+        return _page(unit_module, form=form, status=409, conflict={"locked": True})
+    if not form.validate():
+        return _page(unit_module, form=form, status=422)
+
+    answers = answers_from_form(spec, form)
+    try:
+        service.save_answers(unit_module, answers, actor=user,
+                             base_version=int(form.version.data or 0))
+    except service.SaveConflict as conflict:
+        db.session.commit()  # keep the user's answers as a "conflict" revision
+        return _conflict_page(unit_module, spec, conflict)
+    except StaleDataError:
+        db.session.rollback()
+        abort(409)
+
+    if intent == "submit":
+        try:
+            service.submit(unit_module, spec, actor=user)
+        except service.IncompleteModule as incomplete:
+            db.session.commit()  # the answers are saved as a draft all the same
+            for question in incomplete.missing:
+                form[question.key].errors = [_("Answer this question before you submit.")]
+            flash(_("Your answers are saved as a draft. %(reason)s", reason=str(incomplete)),
+                  "error")
+            form.version.data = unit_module.version
+            return _page(unit_module, form=form, status=422)
+        db.session.commit()
+        flash(_("The module is submitted. Your facilitator has been asked to review it."),
+              "success")
+        return redirect(_url(unit_module))
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(_url(unit_module))
+
+
+def _conflict_page(unit_module, spec, conflict: service.SaveConflict):
+    form = build_module_form(spec)(formdata=None, data=form_data(spec, conflict.mine),
+                                   version=unit_module.version)
+    flash(_("Someone else saved this module while you were writing. Nothing has been "
+            "overwritten: compare the two versions below, merge them in the form and save."),
+          "error")
+    differing = {q.key for q in spec.questions
+                 if conflict.theirs.get(q.key) != conflict.mine.get(q.key)}
+    return _page(unit_module, form=form, status=409,
+                 conflict={"theirs": conflict.theirs, "differing": differing,
+                           "by": unit_module.updated_by, "at": unit_module.updated_at})
+
+
+@bp.post("/<module_key>/autosave")
+@guard("module.save", load=load_unit_module)
+def autosave(unit_module: UnitModule):
+    """Save a draft from the page's script; answers JSON, never a page."""
+    if not unit_module.state.editable:
+        return jsonify(status="locked", message=_("The module cannot be edited now.")), 409
+    spec = get_spec(unit_module.module_key)
+    form = build_module_form(spec)()
+    if not form.validate():
+        return jsonify(status="invalid", message=_("Not saved: some answers need correcting."),
+                       errors=sorted(form.errors)), 422
+    try:
+        service.save_answers(unit_module, answers_from_form(spec, form),
+                             actor=current_user._get_current_object(),
+                             base_version=int(form.version.data or 0), autosave=True)
+    except service.SaveConflict:
+        db.session.commit()
+        return jsonify(status="conflict", message=_(
+            "Someone else has saved this module. Save with the button to compare and "
+            "merge – your text is kept.")), 409
+    except StaleDataError:
+        db.session.rollback()
+        return jsonify(status="conflict", message=_("Someone else saved at the same moment.")), 409
+    db.session.commit()
+    return jsonify(status="saved", version=unit_module.version,
+                   saved_at=unit_module.updated_at.isoformat(),
+                   message=_("Draft saved %(time)s", time=queries.local_time(unit_module.updated_at)))
+
+
+@bp.post("/<module_key>/vurdering")
+@guard("module.review", load=load_unit_module)
+def review(unit_module: UnitModule):
+    form = ReviewForm()
+    if not form.validate():
+        return _page(unit_module, review_form=form, status=422)
+    try:
+        service.review(unit_module, form.decision.data,
+                       actor=current_user._get_current_object(), comment=form.comment.data)
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        form.comment.errors = [str(exc)]
+        return _page(unit_module, review_form=form, status=409)
+    db.session.commit()
+    flash(_("The module is approved.") if form.decision.data == "approve"
+          else _("The unit has been asked for changes."), "success")
+    return redirect(_url(unit_module))
+
+
+@bp.post("/<module_key>/kommentarer")
+@guard("module.comment", load=load_unit_module)
+def comment(unit_module: UnitModule):
+    form = CommentForm()
+    if not form.validate():
+        return _page(unit_module, comment_form=form, status=422)
+    service.add_comment(unit_module, form.body.data, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(_("Your comment is added."), "success")
+    return redirect(_url(unit_module, _anchor="discussion"))
+
+
+@bp.get("/<module_key>/revisioner")
+@guard("module.view", load=load_unit_module)
+def revisions(unit_module: UnitModule):
+    spec = get_spec(unit_module.module_key)
+    revisions = unit_module.revisions
+    by_number = {r.number: r for r in revisions}
+    newest = revisions[-1].number if revisions else None
+    to_no = request.args.get("til", newest, type=int)
+    from_no = request.args.get("fra", (to_no - 1) if to_no else None, type=int)
+    older, newer = by_number.get(from_no), by_number.get(to_no)
+    diff = None
+    if older is not None and newer is not None:
+        diff = [d for d in diff_answers(spec, older.answers, newer.answers) if d.changed]
+    elif request.args.get("fra") or request.args.get("til"):
+        flash(_("Choose two revisions that exist."), "error")
+    return render_template("module/revisions.html", unit_module=unit_module,
+                           unit=unit_module.unit, spec=spec, revisions=revisions,
+                           older=older, newer=newer, diff=diff)
