@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from laks.definitions.forms import no_cpr
+from laks.definitions.forms import TextLength, no_cpr
 from laks.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -64,19 +71,18 @@ class ReviewForm(FlaskForm):
     comment = TextAreaField(
         _l("Comment to the unit"),
         validators=[DataRequired(_l("Write a comment to the unit – it is required for this step.")),
-                    Length(max=5000), no_cpr],
+                    TextLength(5000), no_cpr],
         render_kw={"rows": 5},
     )
-    decision = SelectField(choices=[("approve", _l("Approve")),
-                                    ("request_changes", _l("Request changes"))])
+    decision = SelectField(choices=[SelectChoice("approve", _l("Approve")),
+                                    SelectChoice("request_changes", _l("Request changes"))])
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Your comment"),
         validators=[DataRequired(_l("Write a comment before you send it.")),
-                    Length(max=5000, message=_l("A comment can have at most 5000 characters.")),
-                    no_cpr],
+                    TextLength(5000), no_cpr],
         description=_l("You can use markdown: **bold**, *italic*, lists and links."),
         render_kw={"rows": 4},
     )

@@ -164,3 +164,33 @@ def login(client):
         return client.post("/log-ind", data={"email": user.email, "password": password})
 
     return do
+
+
+@pytest.fixture
+def definitions(app):
+    """The five module definitions from seed_data, loaded as the seed loads them."""
+    from laks.services.definitions import load_definition_files
+    from laks.services.seed import SEED_DIR
+
+    load_definition_files(SEED_DIR / "modules")
+    db.session.commit()
+
+
+@pytest.fixture
+def team(make_unit, make_user, definitions):
+    """A unit with its tovholder, a second staff member and a facilitator; and strangers:
+    another unit's staff and facilitator, an observer and the admin."""
+    from types import SimpleNamespace
+
+    unit, other = make_unit("Sundhedscenteret"), make_unit("Sletten")
+    return SimpleNamespace(
+        unit=unit,
+        other_unit=other,
+        tovholder=make_user(Role.STAFF, unit, tovholder=True, name="Tove Tovholder"),
+        staff=make_user(Role.STAFF, unit, name="Sanne Sygeplejerske"),
+        facilitator=make_user(Role.FACILITATOR, unit, name="Frida Facilitator"),
+        other_staff=make_user(Role.STAFF, other),
+        other_facilitator=make_user(Role.FACILITATOR, other),
+        observer=make_user(Role.OBSERVER),
+        admin=make_user(Role.ADMIN),
+    )

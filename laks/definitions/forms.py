@@ -8,6 +8,7 @@ numbers, dates, choices, CPR-like text) — required answers are checked only on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,7 @@ from wtforms import (
     FormField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -32,6 +34,8 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from laks.definitions.schema import Column, ModuleSpec, Question
 from laks.enums import DEFAULT_MAX_LENGTH, QuestionKind
 from laks.privacy import looks_like_cpr
+
+_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
 CPR_MESSAGE = _l(
     "This looks like a CPR number. laks holds no personal data about citizens – describe the "
@@ -76,6 +80,8 @@ class LocalNumberField(DecimalField):
         raw = valuelist[0].strip().replace(" ", "").replace(" ", "")
         if "," in raw:  # Danish: thousands with ".", decimals with ","
             raw = raw.replace(".", "").replace(",", ".")
+        elif _THOUSANDS.fullmatch(raw):  # "1.200" is twelve hundred in a Danish form
+            raw = raw.replace(".", "")
         try:
             self.data = Decimal(raw)
         except InvalidOperation:
@@ -176,10 +182,10 @@ BUILDERS: dict[QuestionKind, Callable[[Question], object]] = {
                                                 validators=[Optional()]),
     QuestionKind.CHOICE: lambda q: OptionalRadioField(
         str(q.label), description=_help(q), validate_choice=True,
-        choices=[(o.value, str(o.label)) for o in q.options]),
+        choices=[SelectChoice(o.value, str(o.label)) for o in q.options]),
     QuestionKind.MULTI: lambda q: MultiCheckboxField(
         str(q.label), description=_help(q),
-        choices=[(o.value, str(o.label)) for o in q.options]),
+        choices=[SelectChoice(o.value, str(o.label)) for o in q.options]),
     QuestionKind.ROWS: _rows_field,
 }
 

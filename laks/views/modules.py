@@ -174,7 +174,7 @@ def review(unit_module: UnitModule):
                        actor=current_user._get_current_object(), comment=form.comment.data)
     except workflow.WorkflowError as exc:
         db.session.rollback()
-        form.comment.errors = [str(exc)]
+        flash(str(exc), "error")
         return _page(unit_module, review_form=form, status=409)
     db.session.commit()
     flash(_("The module is approved.") if form.decision.data == "approve"

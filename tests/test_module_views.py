@@ -1,0 +1,291 @@
+"""The module pages over HTTP: saving, nothing typed lost, conflicts, submit and review,
+discussion, revisions, and every write endpoint refused to those outside the unit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from laks.enums import ModuleState as S
+from laks.extensions import db
+from laks.models import AuditEvent, ModuleComment, ModuleRevision, UnitModule
+from laks.services import modules as service
+from tests.conftest import PASSWORD
+from tests.test_workflow import COMPLETE_UDFORDRING, module_in
+
+
+def url(team, key="udfordring", suffix=""):
+    return f"/enheder/{team.unit.id}/moduler/{key}{suffix}"
+
+
+def stored(team, key="udfordring") -> UnitModule | None:
+    db.session.expire_all()
+    return db.session.scalar(select(UnitModule).where(UnitModule.unit_id == team.unit.id,
+                                                      UnitModule.module_key == key))
+
+
+def form(version=0, intent="save", **answers):
+    return {"version": str(version), "intent": intent, **answers}
+
+
+def test_module_views_staff_saves_a_draft(client, login, team):
+    login(team.tovholder)
+    response = client.post(url(team), data=form(challenge_title="Vi når ikke de enlige"))
+    assert response.status_code == 302
+    um = stored(team)
+    assert um.state == S.DRAFT
+    assert um.answers["challenge_title"] == "Vi når ikke de enlige"
+    assert [r.kind for r in um.revisions] == ["save"]
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "module.save"))
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Gemt." in page and "Vi når ikke de enlige" in page
+    assert "Sidst gemt" in page and "Tove Tovholder" in page
+
+
+def test_module_views_errors_keep_everything_typed(client, login, team):
+    login(team.tovholder)
+    typed = form(challenge_title="Vores udfordring",
+                 target_group="Borgere med **kort** uddannelse",
+                 baseline_in_target_group="mange",
+                 themes=["tobak", "alkohol"], challenge_type="rekruttering")
+    response = client.post(url(team), data=typed)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Der er et problem" in page and "Skriv et tal" in page
+    assert 'value="Vores udfordring"' in page
+    assert "Borgere med **kort** uddannelse" in page
+    assert 'value="mange"' in page
+    assert page.count("checked") >= 3  # two themes and the chosen radio
+    assert stored(team) is None  # nothing half-saved
+
+
+def test_module_views_cpr_is_refused_and_the_rest_kept(client, login, team):
+    login(team.tovholder)
+    response = client.post(url(team), data=form(
+        challenge_title="Enlige mænd", target_group="Fx borgeren 010190-1234 fra Nordby"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Det ligner et CPR-nummer" in page and "ingen personoplysninger" in page
+    assert 'value="Enlige mænd"' in page
+    assert stored(team) is None
+
+
+def test_module_views_cpr_in_activity_rows_is_refused(client, login, team):
+    login(team.tovholder)
+    response = client.post(url(team, "handleplan"), data=form(**{
+        "activities-0-who": "Sygeplejerske", "activities-0-what": "Ringer til 0101901234"}))
+    assert response.status_code == 422
+    assert "Det ligner et CPR-nummer" in response.get_data(as_text=True)
+
+
+def test_module_views_too_long_is_refused_not_truncated(client, login, team):
+    login(team.tovholder)
+    long_title = "lang " * 50  # 250 characters; the limit is 200
+    response = client.post(url(team), data=form(challenge_title=long_title))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "højst 200 tegn" in page
+    assert long_title.strip() in page  # the whole text comes back to be shortened
+    assert "maxlength" not in page  # the browser must not cut it silently either
+
+
+def test_module_views_conflict_keeps_both_versions(app, client, login, team):
+    login(team.tovholder)
+    client.post(url(team), data=form(challenge_title="Første udgave"))
+    # A colleague saves in between, from the same starting version.
+    other = app.test_client()
+    other.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
+    base = stored(team).version
+    assert other.post(url(team), data=form(base, challenge_title="Kollegaens udgave")
+                      ).status_code == 302
+    response = client.post(url(team), data=form(base, challenge_title="Min udgave"))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Kollegaens udgave" in page and "Min udgave" in page  # side by side
+    assert "Intet er overskrevet" in page
+    um = stored(team)
+    assert um.answers["challenge_title"] == "Kollegaens udgave"
+    kinds = [(r.kind, r.answers["challenge_title"]) for r in um.revisions]
+    assert ("conflict", "Min udgave") in kinds
+    # Saving the merged form (it carries the current version) now goes through.
+    merged = client.post(url(team), data=form(um.version, challenge_title="Flettet udgave"))
+    assert merged.status_code == 302
+    assert stored(team).answers["challenge_title"] == "Flettet udgave"
+
+
+def test_module_views_autosave(client, login, team):
+    login(team.tovholder)
+    first = client.post(url(team, suffix="/autosave"), data=form(challenge_title="Kladde 1"))
+    assert first.status_code == 200 and first.json["status"] == "saved"
+    second = client.post(url(team, suffix="/autosave"),
+                         data=form(first.json["version"], challenge_title="Kladde 2"))
+    assert second.json["status"] == "saved"
+    um = stored(team)
+    assert um.answers["challenge_title"] == "Kladde 2"
+    assert [r.kind for r in um.revisions] == ["autosave"]  # coalesced within the window
+    stale = client.post(url(team, suffix="/autosave"), data=form(1, challenge_title="Gammel"))
+    assert stale.status_code == 409 and stale.json["status"] == "conflict"
+    assert stored(team).answers["challenge_title"] == "Kladde 2"
+    invalid = client.post(url(team, suffix="/autosave"),
+                          data=form(um.version, baseline_in_target_group="x"))
+    assert invalid.status_code == 422
+
+
+def test_module_views_submit_names_each_missing_answer(client, login, team):
+    login(team.tovholder)
+    response = client.post(url(team), data=form(intent="submit", challenge_title="Kun titel"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "4 obligatoriske svar mangler" in page
+    assert page.count("Besvar spørgsmålet, før I indsender.") >= 4
+    assert 'href="#health_offer"' in page
+    um = stored(team)
+    assert um.state == S.DRAFT and um.answers["challenge_title"] == "Kun titel"
+
+
+def test_module_views_submit_and_review(client, login, team):
+    login(team.tovholder)
+    assert client.post(url(team), data=form(intent="submit", **COMPLETE_UDFORDRING)
+                       ).status_code == 302
+    assert stored(team).state == S.SUBMITTED
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Indsendt" in page and 'name="challenge_title"' not in page  # read-only now
+    client.post("/log-ud")
+    login(team.facilitator)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Godkend" in page and "Bed om ændringer" in page
+    empty = client.post(url(team, suffix="/vurdering"), data={"decision": "approve",
+                                                               "comment": ""})
+    assert empty.status_code == 422 and "påkrævet" in empty.get_data(as_text=True)
+    assert stored(team).state == S.SUBMITTED
+    done = client.post(url(team, suffix="/vurdering"),
+                       data={"decision": "request_changes", "comment": "Tilføj **tal**."})
+    assert done.status_code == 302
+    assert stored(team).state == S.CHANGES_REQUESTED
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "<strong>tal</strong>" in page and "Frida Facilitator" in page
+
+
+def test_module_views_review_twice_is_refused_with_a_message(client, login, team):
+    module_in(team, S.APPROVED)
+    login(team.facilitator)
+    response = client.post(url(team, suffix="/vurdering"),
+                           data={"decision": "approve", "comment": "Igen"})
+    assert response.status_code == 409
+    assert "ikke muligt" in response.get_data(as_text=True)
+
+
+def test_module_views_submitted_module_cannot_be_saved_but_text_is_kept(client, login, team):
+    module_in(team, S.SUBMITTED)
+    login(team.staff)
+    response = client.post(url(team), data=form(5, challenge_title="Sen rettelse"))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "kan ikke redigeres nu" in page and "Sen rettelse" in page
+    assert stored(team).answers["challenge_title"] == COMPLETE_UDFORDRING["challenge_title"]
+
+
+def test_module_views_add_row_without_javascript(client, login, team):
+    login(team.tovholder)
+    response = client.post(url(team, "handleplan"), data=form(
+        intent="add_row:activities", **{"activities-0-who": "Sygeplejerske"}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'name="activities-1-who"' in page and 'value="Sygeplejerske"' in page
+    assert stored(team, "handleplan") is None  # adding a row does not save
+
+
+def test_module_views_discussion(client, login, team):
+    login(team.tovholder)
+    client.post(url(team, suffix="/kommentarer"), data={"body": "Første <script>x</script>"})
+    client.post("/log-ud")
+    login(team.facilitator)
+    client.post(url(team, suffix="/kommentarer"), data={"body": "Svar med [link](javascript:x)"})
+    page = client.get(url(team)).get_data(as_text=True)
+    assert page.index("Første") < page.index("Svar med")  # newest last
+    assert "<script>x" not in page and "javascript:x" not in page
+    assert "Tove Tovholder" in page and "Frida Facilitator" in page
+    refused = client.post(url(team, suffix="/kommentarer"), data={"body": "CPR 0101901234"})
+    assert refused.status_code == 422
+    assert db.session.scalar(select(func.count(ModuleComment.id))) == 2
+
+
+def test_module_views_revisions_and_diff(client, login, team):
+    login(team.tovholder)
+    client.post(url(team), data=form(0, challenge_title="Første", health_offer="Rygestop"))
+    v = stored(team).version
+    client.post(url(team), data=form(v, challenge_title="Anden", health_offer="Rygestop"))
+    page = client.get(url(team, suffix="/revisioner?fra=1&til=2")).get_data(as_text=True)
+    assert "<del>" in page and "Første" in page and "<ins>" in page and "Anden" in page
+    assert "Rygestop" not in page  # unchanged answers are not listed
+    bad = client.get(url(team, suffix="/revisioner?fra=1&til=99"))
+    assert bad.status_code == 200 and "Vælg to revisioner" in bad.get_data(as_text=True)
+
+
+def test_module_views_unknown_module_is_404(client, login, team):
+    login(team.tovholder)
+    assert client.get(url(team, "modul6")).status_code == 404
+
+
+# --- access per endpoint -------------------------------------------------------------------
+
+WRITES = [
+    ("save", "", lambda: form(0, challenge_title="Indtrængen")),
+    ("autosave", "/autosave", lambda: form(0, challenge_title="Indtrængen")),
+    ("review", "/vurdering", lambda: {"decision": "approve", "comment": "Godkendt"}),
+    ("comment", "/kommentarer", lambda: {"body": "Indtrængen"}),
+]
+OUTSIDERS = ["other_staff", "other_facilitator", "observer"]
+
+
+@pytest.mark.parametrize("who", OUTSIDERS)
+@pytest.mark.parametrize(("name", "suffix", "data"), WRITES, ids=[w[0] for w in WRITES])
+def test_module_views_outsiders_cannot_write(client, login, team, who, name, suffix, data):
+    um = module_in(team, S.SUBMITTED if name == "review" else S.DRAFT)
+    before = (um.state, dict(um.answers), len(um.revisions))
+    login(getattr(team, who))
+    response = client.post(url(team, suffix=suffix), data=data())
+    assert response.status_code in (403, 404)
+    um = stored(team)
+    assert (um.state, um.answers, len(um.revisions)) == before
+    assert db.session.scalar(select(func.count(ModuleComment.id))) == 0
+
+
+@pytest.mark.parametrize("who", OUTSIDERS[:2])
+def test_module_views_outsiders_cannot_read(client, login, team, who):
+    module_in(team, S.DRAFT)
+    login(getattr(team, who))
+    response = client.get(url(team))
+    assert response.status_code in (403, 404)
+    assert COMPLETE_UDFORDRING["challenge_title"] not in response.get_data(as_text=True)
+
+
+def test_module_views_observer_reads_without_forms(client, login, team):
+    module_in(team, S.DRAFT)
+    login(team.observer)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert COMPLETE_UDFORDRING["challenge_title"] in page
+    assert "<form" not in page.split("<main")[1].split("</main>")[0]
+
+
+def test_module_views_facilitator_cannot_edit_answers(client, login, team):
+    module_in(team, S.DRAFT)
+    login(team.facilitator)
+    response = client.post(url(team), data=form(2, challenge_title="Facilitatorens tekst"))
+    assert response.status_code == 403
+    assert stored(team).answers["challenge_title"] == COMPLETE_UDFORDRING["challenge_title"]
+
+
+def test_module_views_anonymous_is_sent_to_login(client, team):
+    for suffix in ("", "/revisioner"):
+        response = client.get(url(team, suffix=suffix))
+        assert response.status_code == 302 and "/log-ind" in response.headers["Location"]
+    assert client.post(url(team), data=form()).status_code == 302
+    assert db.session.scalar(select(func.count(ModuleRevision.id))) == 0
+
+
+def test_module_views_save_service_refuses_cpr_directly(team):
+    um = service.unit_module_for(team.unit, "udfordring")
+    with pytest.raises(service.PersonalDataError):
+        service.save_answers(um, {"target_group": "0101901234"}, actor=team.tovholder,
+                             base_version=0)

@@ -1,0 +1,37 @@
+"""Markdown is rendered and sanitised by one function."""
+
+from __future__ import annotations
+
+import pytest
+
+from laks.rendering import render_markdown
+
+
+@pytest.mark.parametrize(
+    ("source", "forbidden"),
+    [
+        ("<script>alert(1)</script>", "<script"),
+        ("[klik](javascript:alert(1))", "javascript:"),
+        ('<a href="javascript:alert(1)">x</a>', "javascript:"),
+        ('<img src="x" onerror="alert(1)">', "onerror"),
+        ('<p style="color:red" onclick="x()">hej</p>', "onclick"),
+        ("<iframe src='https://evil.example'></iframe>", "<iframe"),
+        ('[x](data:text/html;base64,PHNjcmlwdD4=)', "data:"),
+    ],
+    ids=["script", "js-link", "js-anchor", "img-onerror", "event-handler", "iframe", "data-url"],
+)
+def test_rendering_neutralises_html_and_scripts(source, forbidden):
+    assert forbidden not in str(render_markdown(source))
+
+
+def test_rendering_keeps_ordinary_markdown():
+    html = str(render_markdown("# Mål\n\n**8 af 12** gennemførte\n\n- a\n- b\n\n"
+                               "[Sundhedsstyrelsen](https://www.sst.dk)"))
+    assert "<h3>Mål</h3>" in html  # headings never outrank the page's own
+    assert "<strong>8 af 12</strong>" in html
+    assert "<li>a</li>" in html
+    assert 'href="https://www.sst.dk"' in html and "noopener" in html
+
+
+def test_rendering_empty():
+    assert str(render_markdown(None)) == ""
