@@ -99,6 +99,16 @@ class QuestionKind(enum.StrEnum):
     ROWS = "rows"
 
 
+QUESTION_KIND_LABELS = {
+    QuestionKind.MARKDOWN: _l("Longer text (markdown)"),
+    QuestionKind.TEXT: _l("Short text"),
+    QuestionKind.NUMBER: _l("Number"),
+    QuestionKind.DATE: _l("Date"),
+    QuestionKind.CHOICE: _l("One choice"),
+    QuestionKind.MULTI: _l("Several choices"),
+    QuestionKind.ROWS: _l("Repeating rows"),
+}
+
 #: Kinds a column of a repeating-rows question may have.
 COLUMN_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.NUMBER, QuestionKind.DATE})
 

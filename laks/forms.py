@@ -9,16 +9,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     SelectChoice,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from laks.definitions.forms import TextLength, no_cpr
+from laks.enums import QUESTION_KIND_LABELS
 from laks.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -86,3 +89,89 @@ class CommentForm(FlaskForm):
         description=_l("You can use markdown: **bold**, *italic*, lists and links."),
         render_kw={"rows": 4},
     )
+
+
+class QuestionEditForm(FlaskForm):
+    """The admin's change to a question's wording. The key and the kind never change:
+    answers are stored by key."""
+
+    label_da = StringField(_l("Question in Danish"),
+                           validators=[DataRequired(_l("Write the question in Danish.")),
+                                       TextLength(300)])
+    label_en = StringField(_l("Question in English"), validators=[TextLength(300)])
+    help_da = TextAreaField(_l("Help text in Danish"), validators=[TextLength(1000)],
+                            render_kw={"rows": 3})
+    help_en = TextAreaField(_l("Help text in English"), validators=[TextLength(1000)],
+                            render_kw={"rows": 3})
+    required = BooleanField(_l("Required before the module can be submitted"))
+
+
+def _parse_lines(text: str, parts: int) -> list[list[str]]:
+    rows = []
+    for line in (text or "").splitlines():
+        if line.strip():
+            cells = [c.strip() for c in line.split("|")]
+            rows.append((cells + [""] * parts)[:parts])
+    return rows
+
+
+class QuestionAddForm(QuestionEditForm):
+    """A new question. Options and columns are written one per line, separated by |."""
+
+    section = SelectField(_l("Section"))
+    key = StringField(
+        _l("Key"),
+        description=_l("A short, permanent name: lower-case letters, digits and _, e.g. "
+                       "partners. It can never be changed."),
+        validators=[DataRequired(_l("Give the question a key.")),
+                    Regexp(r"^[a-z][a-z0-9_]{0,39}$", message=_l(
+                        "Use lower-case letters a–z, digits and _, starting with a letter "
+                        "(at most 40)."))])
+    kind = SelectField(_l("Kind of answer"), choices=[
+        SelectChoice(kind.value, label) for kind, label in QUESTION_KIND_LABELS.items()])
+    options = TextAreaField(
+        _l("Options (for one or several choices)"),
+        description=_l("One per line: key | Danish | English, e.g. ja | Ja | Yes"),
+        render_kw={"rows": 4})
+    columns = TextAreaField(
+        _l("Columns (for repeating rows)"),
+        description=_l("One per line: key | kind (text, number or date) | Danish | English"),
+        render_kw={"rows": 4})
+
+    def __init__(self, *args, existing_keys=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.existing_keys = set(existing_keys)
+
+    def validate_key(self, field):
+        if field.data in self.existing_keys:
+            raise ValidationError(_l("The module already has a question with this key."))
+
+    def validate_options(self, field):
+        if self.kind.data in ("choice", "multi") and not _parse_lines(field.data, 3):
+            raise ValidationError(_l("A choice question needs at least one option."))
+
+    def validate_columns(self, field):
+        if self.kind.data == "rows":
+            columns = _parse_lines(field.data, 4)
+            if not columns:
+                raise ValidationError(_l("A rows question needs at least one column."))
+            if any(kind not in ("text", "number", "date") for _key, kind, *_ in columns):
+                raise ValidationError(_l("A column's kind must be text, number or date."))
+
+    def question(self) -> dict:
+        """The new question as definition data."""
+        data = {
+            "key": self.key.data,
+            "kind": self.kind.data,
+            "label": {"da": self.label_da.data.strip(), "en": (self.label_en.data or "").strip()},
+            "required": bool(self.required.data),
+        }
+        if (self.help_da.data or "").strip():
+            data["help"] = {"da": self.help_da.data.strip(), "en": (self.help_en.data or "").strip()}
+        if self.kind.data in ("choice", "multi"):
+            data["options"] = [{"value": v, "label": {"da": da or v, "en": en}}
+                               for v, da, en in _parse_lines(self.options.data, 3)]
+        if self.kind.data == "rows":
+            data["columns"] = [{"key": k, "kind": kind, "label": {"da": da or k, "en": en}}
+                               for k, kind, da, en in _parse_lines(self.columns.data, 4)]
+        return data

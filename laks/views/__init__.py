@@ -52,9 +52,9 @@ def _deny_undeclared() -> None:
 
 
 def register(app: Flask) -> None:
-    from laks.views import admin, auth, errors, home, modules, public, units
+    from laks.views import admin, auth, definitions, errors, home, modules, public, units
 
-    for module in (public, auth, home, units, modules, admin):
+    for module in (public, auth, home, units, modules, admin, definitions):
         app.register_blueprint(module.bp)
     errors.register(app)
     _register_filters(app)
@@ -77,5 +77,8 @@ def _register_filters(app: Flask) -> None:
         except (TypeError, ValueError):
             return value
 
+    from laks.enums import QUESTION_KIND_LABELS
+
     app.jinja_env.filters.update(markdown=render_markdown, isodate=isodate)
-    app.jinja_env.globals.update(format_decimal=format_decimal)
+    app.jinja_env.globals.update(format_decimal=format_decimal,
+                                 kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]))
