@@ -1,0 +1,58 @@
+"""The demo: several units with their modules filled from the source documents, every
+workflow state shown, everything written through the real services."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from laks.definitions.forms import missing_required
+from laks.enums import ModuleState as S
+from laks.extensions import db
+from laks.models import ModuleRevision, Programme, StateChange, Unit, UnitModule
+from laks.privacy import any_cpr
+from laks.services.definitions import get_spec
+from laks.services.seed import load_seed
+
+
+def test_demo_fills_modules_in_every_state(app):
+    load_seed(demo=True)
+    db.session.commit()
+    modules = list(db.session.scalars(select(UnitModule)))
+    states = Counter(um.state for um in modules)
+    assert set(states) >= {S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.APPROVED}
+    per_unit = Counter(um.unit_id for um in modules)
+    assert sum(1 for n in per_unit.values() if n == 5) >= 3  # all five modules, several units
+    # Not started: units without saved work on a module.
+    assert db.session.scalar(select(func.count(Unit.id))) * 5 > len(modules)
+
+
+def test_demo_second_programme_holds_the_seed_cases(app):
+    load_seed(demo=True)
+    db.session.commit()
+    programme = db.session.scalar(select(Programme).where(Programme.slug != "laks"))
+    municipalities = {u.municipality.name for u in programme.units}
+    assert {"Aarhus", "Norddjurs", "Hedensted"} <= municipalities
+    assert len(programme.units) == 4
+    filled = {um.unit_id for um in db.session.scalars(select(UnitModule))}
+    assert all(u.id in filled for u in programme.units)
+    laks_units_filled = [u for u in db.session.scalar(
+        select(Programme).where(Programme.slug == "laks")).units if u.id in filled]
+    assert len(laks_units_filled) >= 4
+
+
+def test_demo_content_is_complete_and_clean(app):
+    load_seed(demo=True)
+    db.session.commit()
+    for um in db.session.scalars(select(UnitModule)):
+        assert not any_cpr(um.answers.values())
+        spec = get_spec(um.module_key)
+        assert set(um.answers) <= set(spec.questions_by_key)
+        if um.state != S.DRAFT:
+            assert missing_required(spec, um.answers) == [], (um.unit.name, um.module_key)
+    # Written through the services: every module has revisions and a timeline.
+    assert db.session.scalar(select(func.count(ModuleRevision.id))) >= 30
+    reviews = db.session.scalars(select(StateChange).where(
+        StateChange.action.in_(["approve", "request_changes"])))
+    assert all(change.comment for change in reviews)
