@@ -17,9 +17,19 @@ bp = Blueprint("home", __name__)
 def index():
     user = current_user
     if user.role in (Role.STAFF, Role.FACILITATOR):
-        return render_template(f"home/{user.role.value}.html", units=queries.units_of(user))
+        units = queries.units_of(user)
+        progress = queries.progress(units)
+        return render_template(
+            f"home/{user.role.value}.html",
+            units=units,
+            progress=progress,
+            next_steps={unit_id: queries.next_step(steps) for unit_id, steps in progress.items()},
+            awaiting=queries.awaiting_review(units) if user.role == Role.FACILITATOR else [],
+        )
+    programmes = queries.programmes_with_units()
     return render_template(
         f"home/{user.role.value}.html",
-        programmes=queries.programmes_with_units(),
+        programmes=programmes,
         counts=queries.network_counts(),
+        progress=queries.progress([u for p in programmes for u in p.units]),
     )

@@ -19,4 +19,6 @@ def load_unit(unit_id: int) -> Unit:
 @bp.route("/<int:unit_id>")
 @guard("unit.view", load=load_unit)
 def show(unit: Unit):
-    return render_template("unit/show.html", unit=unit, people=queries.unit_people(unit))
+    steps = queries.module_steps(unit)
+    return render_template("unit/show.html", unit=unit, people=queries.unit_people(unit),
+                           steps=steps, next_step=queries.next_step(steps))
