@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 from flask_login import current_user
 
 from laks import config
 from laks.extensions import babel, csrf, db, login_manager, migrate
+from laks.i18n import babel_locale, current_language, language_links
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def select_locale() -> str:
-    """The visitor's chosen language if laks has it, otherwise Danish."""
-    from flask import current_app
-
-    chosen = session.get("lang")
-    return chosen if chosen in current_app.config["LAKS_LOCALES"] else "da"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -40,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=babel_locale)
     login_manager.init_app(app)
 
     from laks import cli, views
@@ -50,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def remember_request_start():
-        g.lang = select_locale()
+        g.lang = current_language()
 
     @app.after_request
     def security_headers(response):
@@ -65,7 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    from flask_babel import format_date, format_datetime
+    from flask_babel import format_date, format_datetime, format_decimal
 
     from laks.access import can
     from laks.enums import MODULE_TITLES
@@ -75,6 +68,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         can=can,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_decimal=format_decimal,
+        language_links=language_links,
         module_title=lambda key: str(MODULE_TITLES[key]),
     )
     return app

@@ -40,6 +40,8 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
         "LAKS_LOCALES": ("da", "en"),
         "LAKS_BASE_URL": os.environ.get("LAKS_BASE_URL", "http://127.0.0.1:5000"),
+        # Where the accessibility statement tells people to report a problem.
+        "LAKS_CONTACT_EMAIL": os.environ.get("LAKS_CONTACT_EMAIL", ""),
         "LAKS_INVITATION_MAX_AGE": int(os.environ.get("LAKS_INVITATION_MAX_AGE", 7 * 24 * 3600)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,8 +1,10 @@
-"""Pages for everyone: the front page and the language switch."""
+"""Pages for everyone: the front page, the language switch and the accessibility statement."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from datetime import date
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from laks.forms import LoginForm
@@ -10,6 +12,10 @@ from laks.views import guard
 from laks.views.auth import safe_next
 
 bp = Blueprint("public", __name__)
+
+#: When the accessibility statement was prepared and last reviewed (change with the text).
+STATEMENT_PREPARED_ON = date(2026, 11, 25)
+STATEMENT_REVIEWED_ON = date(2026, 11, 25)
 
 
 @bp.route("/")
@@ -24,7 +30,17 @@ def index():
 @guard("public.view")
 def set_language(code: str):
     """Remember the chosen language; an unknown code falls back to Danish."""
-    from flask import current_app
-
     session["lang"] = code if code in current_app.config["LAKS_LOCALES"] else "da"
     return redirect(safe_next(request.args.get("next")))
+
+
+@bp.route("/tilgaengelighed")
+@guard("public.view")
+def accessibility():
+    """The accessibility statement (tilgængelighedserklæring) that the footer links to."""
+    return render_template(
+        "public/accessibility.html",
+        prepared_on=STATEMENT_PREPARED_ON,
+        reviewed_on=STATEMENT_REVIEWED_ON,
+        contact_email=current_app.config.get("LAKS_CONTACT_EMAIL", ""),
+    )

@@ -1,0 +1,86 @@
+"""Browser tests: laks served on 127.0.0.1 by the test session, driven in Debian's Chromium.
+
+The server is a real WSGI server in a thread, on the same database as the rest of the suite
+(SQLite or PostgreSQL). Its app has CSRF protection switched on, as in production. Each test
+seeds what it needs through the shared factories; the ``app`` fixture empties the tables
+afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from laks.extensions import db
+from tests.browser.helpers import watch
+from tests.conftest import PASSWORD, make_test_app
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium, never a browser downloaded by Playwright.
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def live_server(_schema, database_url, instance_path):
+    """The base URL of laks, served for the whole session on a free port."""
+    app = make_test_app(database_url, instance_path, WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="laks-live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server
+
+
+@pytest.fixture
+def page(page, app):
+    """Playwright's page, watched for console errors and CSP violations from the start.
+
+    Depends on ``app`` so that the tables are emptied after the browser is done with them.
+    """
+    watch(page)
+    return page
+
+
+@pytest.fixture
+def log_in(page):
+    """Log ``user`` in through the front page's form, as a person would."""
+
+    def do(user, password: str = PASSWORD):
+        page.goto("/log-ind")
+        page.get_by_label("E-mail").fill(user.email)
+        page.get_by_label("Adgangskode").fill(password)
+        page.get_by_role("button", name="Log ind").click()
+        page.wait_for_url("**/hjem")
+
+    return do

@@ -1,0 +1,193 @@
+"""The interface without a browser: languages and locale formats, the DKFDS macros, the
+accessibility statement, and pages free of inline scripts and styles."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import render_template_string, session
+from flask_babel import format_date, format_decimal
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from laks.enums import Role
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected_date", "expected_number"),
+    [("da", "25. november 2026", "1.234,5"), ("en", "25 November 2026", "1,234.5")],
+    ids=["danish", "english"],
+)
+def test_ui_dates_and_numbers_follow_the_language(app, lang, expected_date, expected_number):
+    with app.test_request_context("/"):
+        session["lang"] = lang
+        assert format_date(date(2026, 11, 25), "long") == expected_date
+        assert format_decimal(1234.5) == expected_number
+
+
+def test_ui_unknown_language_in_session_formats_as_danish(app):
+    with app.test_request_context("/"):
+        session["lang"] = "xx"
+        assert format_date(date(2026, 11, 25), "long") == "25. november 2026"
+
+
+def test_ui_language_switcher_puts_current_language_first_and_returns_to_the_page(client):
+    page = client.get("/tilgaengelighed").get_data(as_text=True)
+    links = re.findall(r'<a href="(/sprog/[^"]+)" lang="(\w+)"[^>]*?( aria-current="true")?>', page)
+    assert links[0] == ("/sprog/da?next=/tilgaengelighed", "da", ' aria-current="true"')
+    assert links[1] == ("/sprog/en?next=/tilgaengelighed", "en", "")
+    client.get("/sprog/en?next=/tilgaengelighed")
+    page = client.get("/tilgaengelighed").get_data(as_text=True)
+    first = re.search(r'<a href="/sprog/(\w+)[^"]*" lang="\w+"[^>]*>', page)
+    assert first.group(1) == "en" and 'aria-current="true"' in first.group(0)
+
+
+def test_ui_footer_links_the_accessibility_statement(client):
+    page = client.get("/").get_data(as_text=True)
+    footer = page[page.index("<footer>"):]
+    assert '<a class="function-link" href="/tilgaengelighed">Tilgængelighedserklæring</a>' in footer
+
+
+def test_ui_accessibility_statement_is_public_and_complete(client):
+    response = client.get("/tilgaengelighed")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in ("Tilgængelighedserklæring for laks", "Overholdelsesstatus", "(WCAG) 2.1",
+                 "Klagemulighed", "Digitaliseringsstyrelsen", 'href="https://was.digst.dk/"',
+                 "Erklæringen er udarbejdet den 25. november 2026."):
+        assert text in page
+    assert "Skriv til netværksadministratoren" in page
+
+
+def test_ui_accessibility_statement_gives_the_configured_contact(app, client):
+    app.config["LAKS_CONTACT_EMAIL"] = "tilgaengelighed@example.org"
+    page = client.get("/tilgaengelighed").get_data(as_text=True)
+    assert '<a href="mailto:tilgaengelighed@example.org">' in page
+
+
+def test_ui_form_errors_are_summarised_linked_and_typed_values_kept(client):
+    response = client.post("/log-ind", data={"email": "someone@example.org", "password": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    start = page.index('id="error-summary"')
+    summary = page[start:page.index("</ul>", start)]
+    assert 'data-module="error-summary"' in page and 'tabindex="-1"' in page
+    assert '<a class="function-link" href="#password">Indtast din adgangskode.</a>' in summary
+    password = re.search(r'<input[^>]*id="password"[^>]*>', page).group(0)
+    assert 'aria-describedby="password-error"' in password and 'aria-invalid="true"' in password
+    assert 'value="someone@example.org"' in page
+    assert '<span class="form-error-message" id="password-error">' in page
+
+
+def _pages_to_check(client, login, make_user, make_unit):
+    yield "/", client.get("/")
+    yield "/log-ind", client.post("/log-ind", data={"email": "x@example.org"})
+    yield "/tilgaengelighed", client.get("/tilgaengelighed")
+    yield "/findes-ikke", client.get("/findes-ikke")
+    unit = make_unit()
+    for role in Role:
+        user = make_user(role, unit if role in (Role.STAFF, Role.FACILITATOR) else None)
+        login(user)
+        yield f"/hjem ({role.value})", client.get("/hjem")
+        yield f"/enheder/{unit.id} ({role.value})", client.get(f"/enheder/{unit.id}")
+        if role == Role.ADMIN:
+            yield "/admin/brugere", client.get("/admin/brugere")
+            yield "/admin/log", client.get("/admin/log")
+        client.post("/log-ud")
+
+
+def test_ui_pages_have_no_inline_script_style_or_handlers(client, login, make_user, make_unit):
+    """The Content-Security-Policy has no 'unsafe-inline', so the pages must not need it."""
+    checked = 0
+    for url, response in _pages_to_check(client, login, make_user, make_unit):
+        page = response.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), url
+        assert not re.search(r"<style\b", page), url
+        assert not re.search(r"\sstyle=", page), url
+        assert not re.search(r"\son[a-z]+=", page), url
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+        checked += 1
+    assert checked >= 14
+
+
+def test_ui_pages_load_the_design_system_and_the_site_script(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/dkfds/css/dkfds.min.css">' in page
+    assert '<script src="/static/dkfds/js/dkfds.min.js" defer></script>' in page
+    assert '<script src="/static/js/laks.js" defer></script>' in page
+    assert '<a class="skipnav" href="#main-content">Gå til sidens indhold</a>' in page
+    assert '<main id="main-content"' in page
+
+
+def test_ui_design_system_files_are_installed():
+    """`make assets` copies dkfds' built files into static/dkfds (never committed)."""
+    static = ROOT / "static" / "dkfds"
+    for name in ("css/dkfds.min.css", "js/dkfds.min.js", "img/all-svg-icons.svg",
+                 "fonts/IBMPlexSans/complete/woff2/IBMPlexSans-Regular.woff2"):
+        assert (static / name).is_file(), f"static/dkfds/{name} is missing: run make assets"
+    css = (static / "css/dkfds.min.css").read_text()
+    for ref in set(re.findall(r"url\((\.\./[^)#?]+)", css)):
+        assert (static / "css" / ref).resolve().is_file(), ref
+
+
+STEPS = """{% from "_macros/ui.html" import step_indicator %}{{ step_indicator(steps) }}"""
+
+
+def test_ui_step_indicator_shows_state_link_and_current_step(app):
+    steps = [
+        ("Udfordring", "done", "/m/1", False, "Godkendt"),
+        ("Præcisering", "error", "/m/2", False),
+        ("Handleplan", "todo", "/m/3", True),
+        ("Afprøvning", "todo", None, False),
+        ("Refleksion", "disabled", "/m/5", False),
+    ]
+    with app.test_request_context("/"):
+        html = render_template_string(STEPS, steps=steps)
+    items = re.findall(r"<li(?: class=\"([^\"]*)\")?>(.*?)</li>", html, re.S)
+    assert [cls for cls, _ in items] == ["", "error", "current", "", "disabled"]
+    assert 'href="/m/1"' in items[0][1] and 'aria-label="Trin 1 gennemført"' in items[0][1]
+    assert "Godkendt" in items[0][1]
+    assert 'aria-label="Fejl i trin 2"' in items[1][1]
+    assert 'aria-current="step"' in items[2][1] and "<span>3</span>" in items[2][1]
+    assert "<a " not in items[3][1] and "<a " not in items[4][1]
+    assert 'aria-label="Moduler"' in html
+
+
+class _Example(FlaskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField("Navn", validators=[DataRequired("Skriv et navn.")])
+    kind = SelectField("Type", choices=[SelectChoice("a", "A"), SelectChoice("b", "B")])
+    agree = BooleanField("Enig")
+    size = RadioField("Størrelse", choices=[SelectChoice("s", "Lille"), SelectChoice("l", "Stor")],
+                      validators=[DataRequired("Vælg en størrelse.")])
+    notes = TextAreaField("Noter")
+
+
+FIELDS = """{% from "_macros/forms.html" import error_summary, field %}{{ error_summary(form) }}
+{% for f in form %}{{ field(f, hint='Hjælp' if f.name == 'name' else None) }}{% endfor %}"""
+
+
+def test_ui_field_macro_renders_every_kind_of_field_in_dkfds_markup(app):
+    with app.test_request_context("/", method="POST", data={"name": "", "notes": "min tekst"}):
+        form = _Example()
+        form.validate()
+        html = render_template_string(FIELDS, form=form)
+    assert '<a class="function-link" href="#name">Skriv et navn.</a>' in html
+    assert '<a class="function-link" href="#size-0">Vælg en størrelse.</a>' in html
+    assert re.search(r'<label class="form-label" for="name">Navn</label>\s*'
+                     r'<span class="form-hint" id="name-hint">Hjælp</span>', html)
+    assert 'aria-describedby="name-hint name-error"' in html
+    assert 'class="form-select" id="kind"' in html
+    assert 'class="form-checkbox" id="agree"' in html
+    assert '<legend class="form-label">Størrelse</legend>' in html
+    assert 'class="form-radio" id="size-0"' in html
+    assert re.search(r'<textarea[^>]*class="form-input"[^>]*>\s*min tekst</textarea>', html)
