@@ -12,6 +12,7 @@ from datetime import date
 from itertools import count
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
 from werkzeug.security import generate_password_hash
@@ -39,6 +40,19 @@ def instance_path(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("instance"))
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Tests hold an app context open (to use ``db.session``); without this, each request
+    would reuse it, sharing ``g`` (and so Flask-Login's cached user) and the database
+    session between requests and between clients.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, instance_path: str, **overrides):
     config = {
         "TESTING": True,
@@ -51,6 +65,7 @@ def make_test_app(database_url: str, instance_path: str, **overrides):
     os.environ.setdefault("LAKS_SECRET_KEY", config["SECRET_KEY"])
     app = create_app(config)
     app.instance_path = instance_path
+    app.test_client_class = IsolatedClient
     return app
 
 

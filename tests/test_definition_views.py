@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from laks.extensions import db
 from laks.services.definitions import get_spec
 from laks.services.modules import save_answers, unit_module_for
 
@@ -11,6 +12,7 @@ from laks.services.modules import save_answers, unit_module_for
 def test_definition_views_admin_changes_a_label(client, login, team):
     um = unit_module_for(team.unit, "udfordring")
     save_answers(um, {"health_offer": "Rygestop"}, actor=team.tovholder, base_version=0)
+    db.session.commit()
     login(team.admin)
     page = client.get("/admin/moduler/udfordring").get_data(as_text=True)
     assert "health_offer" in page and "Hvilket sundhedstilbud drejer det sig om?" in page
