@@ -1,0 +1,1 @@
+"""Benchmarks for laks: `make bench` (or `python -m bench`) prints a table."""
