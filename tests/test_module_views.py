@@ -289,3 +289,12 @@ def test_module_views_save_service_refuses_cpr_directly(team):
     with pytest.raises(service.PersonalDataError):
         service.save_answers(um, {"target_group": "0101901234"}, actor=team.tovholder,
                              base_version=0)
+
+
+def test_module_views_tampered_version_is_a_conflict_not_an_error(client, login, team):
+    module_in(team, S.DRAFT)
+    login(team.tovholder)
+    for path in ("", "/autosave"):
+        response = client.post(url(team, suffix=path), data=form("abc", challenge_title="X"))
+        assert response.status_code == 409
+    assert stored(team).answers["challenge_title"] == COMPLETE_UDFORDRING["challenge_title"]

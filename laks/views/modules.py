@@ -35,6 +35,14 @@ def _url(unit_module: UnitModule, endpoint: str = "modules.show", **kwargs) -> s
                    **kwargs)
 
 
+def _base_version(form) -> int:
+    """The version the form was loaded from; a tampered value can only cause a conflict."""
+    try:
+        return int(form.version.data or 0)
+    except (TypeError, ValueError):
+        return -1
+
+
 def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=None,
           review_form=None, comment_form=None):
     """Render the module page; every view that shows the module comes through here."""
@@ -93,7 +101,7 @@ def save(unit_module: UnitModule):
     answers = answers_from_form(spec, form)
     try:
         service.save_answers(unit_module, answers, actor=user,
-                             base_version=int(form.version.data or 0))
+                             base_version=_base_version(form))
     except service.SaveConflict as conflict:
         db.session.commit()  # keep the user's answers as a "conflict" revision
         return _conflict_page(unit_module, spec, conflict)
@@ -148,7 +156,7 @@ def autosave(unit_module: UnitModule):
     try:
         service.save_answers(unit_module, answers_from_form(spec, form),
                              actor=current_user._get_current_object(),
-                             base_version=int(form.version.data or 0), autosave=True)
+                             base_version=_base_version(form), autosave=True)
     except service.SaveConflict:
         db.session.commit()
         return jsonify(status="conflict", message=_(
