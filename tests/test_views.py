@@ -27,7 +27,7 @@ def test_views_home_staff_sees_own_unit_only(client, login, make_unit, make_user
     page = client.get("/hjem").get_data(as_text=True)
     assert "Provstebakken" in page and "Korsagergården" not in page
     assert "Du er enhedens tovholder." in page
-    assert "Frister for modulerne" in page
+    assert 'aria-label="Modulerne for Provstebakken"' in page and "Fortsæt med Udfordring" in page
 
 
 def test_views_home_facilitator_sees_their_units(client, login, make_unit, make_user):

@@ -73,6 +73,16 @@ def page(page, app):
 
 
 @pytest.fixture
+def module_definitions(app):
+    """The five module definitions, stored as `flask seed` stores them."""
+    from laks.services.definitions import load_definition_files
+    from laks.services.seed import SEED_DIR
+
+    load_definition_files(SEED_DIR / "modules")
+    db.session.commit()
+
+
+@pytest.fixture
 def log_in(page):
     """Log ``user`` in through the front page's form, as a person would."""
 

@@ -149,6 +149,15 @@ def test_browser_unit_page_shows_the_five_modules(page, person, log_in):
     check_page(page, "unit")
 
 
+def test_browser_staff_continues_with_the_next_module(page, person, log_in, module_definitions):
+    log_in(person(Role.STAFF))
+    steps = page.locator(".step-indicator > li")
+    expect(steps).to_have_count(5)
+    page.get_by_role("link", name="Fortsæt med Udfordring").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Udfordring")
+    check_page(page, "module-udfordring")
+
+
 def test_browser_admin_pages(page, person, log_in, make_unit):
     make_unit(name="Enhed Syd")
     log_in(person(Role.ADMIN))
