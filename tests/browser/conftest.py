@@ -19,12 +19,6 @@ from tests.browser.helpers import watch
 from tests.conftest import PASSWORD, make_test_app
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in item.nodeid:
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     # Debian's Chromium, never a browser downloaded by Playwright.

@@ -10,6 +10,8 @@ from tests.browser.helpers import check_page
 PAGE = """<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Prøve</title></head>
 <body><main><h1>Prøve</h1>{body}</main></body></html>"""
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def probe(page):

@@ -19,6 +19,14 @@ ROLE_HOME_HEADING = {
     Role.OBSERVER: "Overblik",
 }
 
+pytestmark = pytest.mark.browser
+
+
+def _switch_to_english(page):
+    page.get_by_role("button", name=re.compile("Dansk")).click()
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
 
 @pytest.fixture
 def person(make_unit, make_user):
@@ -39,7 +47,11 @@ def test_browser_front_page_is_danish_and_switches_to_english(page):
     check_page(page, "front-page-da")
     assert_translated(page, "da")
 
-    page.get_by_role("button", name=re.compile("Dansk")).click()
+    switcher = page.get_by_role("button", name=re.compile("Dansk"))
+    switcher.click()
+    expect(switcher).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("link", name="Dansk")).to_have_attribute("aria-current", "true")
+    check_page(page, "language-switcher-open")
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
@@ -73,10 +85,18 @@ def test_browser_each_role_logs_in_sees_home_and_logs_out(page, person, log_in, 
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
 def test_browser_home_page_in_english_has_no_danish_left(page, person, log_in, role):
     log_in(person(role))
-    page.get_by_role("button", name=re.compile("Dansk")).click()
-    page.get_by_role("link", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    _switch_to_english(page)
     check_page(page, f"home-{role.value}-en", screenshot=role == Role.ADMIN)
+    assert_translated(page, "en")
+
+
+def test_browser_login_errors_in_english(page):
+    page.goto("/sprog/en?next=/log-ind")
+    page.get_by_role("button", name="Log in").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Enter your e-mail address.")
+    check_page(page, "login-errors-en", screenshot=False)
     assert_translated(page, "en")
 
 
@@ -147,6 +167,12 @@ def test_browser_unit_page_shows_the_five_modules(page, person, log_in):
     expect(steps).to_have_count(5)
     expect(steps.first).to_contain_text("Udfordring")
     check_page(page, "unit")
+    assert_translated(page, "da")
+
+    _switch_to_english(page)
+    expect(steps.first).to_contain_text("Challenge")
+    check_page(page, "unit-en", screenshot=False)
+    assert_translated(page, "en")
 
 
 def test_browser_staff_continues_with_the_next_module(page, person, log_in, module_definitions):
@@ -156,6 +182,12 @@ def test_browser_staff_continues_with_the_next_module(page, person, log_in, modu
     page.get_by_role("link", name="Fortsæt med Udfordring").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Udfordring")
     check_page(page, "module-udfordring")
+    assert_translated(page, "da")
+
+    _switch_to_english(page)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Challenge")
+    check_page(page, "module-udfordring-en", screenshot=False)
+    assert_translated(page, "en")
 
 
 def test_browser_admin_pages(page, person, log_in, make_unit):
