@@ -191,3 +191,21 @@ def test_ui_field_macro_renders_every_kind_of_field_in_dkfds_markup(app):
     assert '<legend class="form-label">Størrelse</legend>' in html
     assert 'class="form-radio" id="size-0"' in html
     assert re.search(r'<textarea[^>]*class="form-input"[^>]*>\s*min tekst</textarea>', html)
+
+
+def test_ui_nav_tabs_mark_the_current_tab(app):
+    template = """{% from "_macros/ui.html" import nav_tabs %}{{ nav_tabs(items, "Visninger") }}"""
+    with app.test_request_context("/"):
+        items = [("Svar", "/a", False), ("Tidslinje", "/b", True)]
+        html = render_template_string(template, items=items)
+    assert '<nav class="tab-container" aria-label="Visninger">' in html
+    assert '<a href="/a" class="tab-button"><span>Svar</span></a>' in html
+    assert '<a href="/b" class="tab-button" aria-current="true"><span>Tidslinje</span></a>' in html
+
+
+def test_ui_flash_messages_are_dkfds_alerts(client, login, make_user):
+    login(make_user(Role.ADMIN))
+    client.post("/log-ud")
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<div class="alert alert-success" role="status">.*?'
+                     r'<p class="alert-text">Du er logget ud.</p>', page, re.S)
