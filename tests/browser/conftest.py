@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from laks.extensions import db
-from tests.browser.helpers import watch
+from tests.browser.helpers import unchecked_problems, watch
 from tests.conftest import PASSWORD, make_test_app
 
 
@@ -60,10 +60,14 @@ def base_url(live_server):
 def page(page, app):
     """Playwright's page, watched for console errors and CSP violations from the start.
 
-    Depends on ``app`` so that the tables are emptied after the browser is done with them.
+    Pages passed through on the way (after a redirect, say) get no axe run, but a console
+    error or CSP violation on them still fails the test when it ends. Depends on ``app`` so
+    that the tables are emptied after the browser is done with them.
     """
     watch(page)
-    return page
+    yield page
+    left = unchecked_problems(page)
+    assert not left, f"browser problems after the last check: {left}"
 
 
 @pytest.fixture

@@ -35,6 +35,11 @@ def watch(page) -> None:
             if r.status >= 400 and r.request.resource_type != "document" else None)
 
 
+def unchecked_problems(page) -> list[str]:
+    """Problems seen since the last :func:`check_page` (and forget the page)."""
+    return _problems.pop(id(page), [])
+
+
 def _is_status_report(text: str) -> bool:
     # Chromium reports every HTTP error status in the console, also the page's own 404 or
     # 422 (a form with errors). Sub-resources are checked through their responses instead.
