@@ -6,6 +6,12 @@
   "use strict";
   if (window.DKFDS && typeof window.DKFDS.init === "function") {
     window.DKFDS.init();
+    // DKFDS names the menu's overflow button in Danish; give it the page's language.
+    var more = document.querySelector(".navigation-menu .more-button span");
+    var label = document.body.getAttribute("data-more-label");
+    if (more && label) {
+      more.textContent = label;
+    }
     return;
   }
   // Without DKFDS (its files not built), still take the reader to the error summary.
