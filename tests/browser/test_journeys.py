@@ -279,3 +279,32 @@ def test_browser_small_screen_menu_opens_with_language_switcher(page, person, lo
     check_page(page, "mobile-menu-open")
     page.keyboard.press("Escape")
     expect(drawer).to_be_hidden()
+
+
+# Elements that stick out to the right of the window (content cut off or needing a sideways
+# scroll), leaving out what sits in a scrolling table wrapper and what is hidden.
+_OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('.table--responsive-scroll, .mobile-drawer, .skipnav, .sr-only')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > width + 1) out.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+  }
+  return out;
+}"""
+
+
+def test_browser_pages_reflow_at_320_css_pixels(page, person, log_in):
+    """WCAG 1.4.10: at 320 CSS pixels (1280 pixels at 400 % zoom) nothing is cut off."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    for url in ("/", "/tilgaengelighed", "/log-ind"):
+        page.goto(url)
+        assert page.evaluate(_OVERFLOWING) == [], url
+    page.get_by_role("button", name="Log ind").click()
+    assert page.evaluate(_OVERFLOWING) == [], "login errors"
+    check_page(page, "login-errors-320px")
+    log_in(person(Role.STAFF))
+    assert page.evaluate(_OVERFLOWING) == [], "home"
+    check_page(page, "home-staff-320px")
