@@ -303,6 +303,8 @@ def test_browser_pages_reflow_at_320_css_pixels(page, person, log_in):
         page.goto(url)
         assert page.evaluate(_OVERFLOWING) == [], url
     page.get_by_role("button", name="Log ind").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    page.wait_for_load_state("load")
     assert page.evaluate(_OVERFLOWING) == [], "login errors"
     check_page(page, "login-errors-320px")
     log_in(person(Role.STAFF))
