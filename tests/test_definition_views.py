@@ -83,3 +83,11 @@ def test_definition_views_unknown_question_is_404(client, login, team):
     login(team.admin)
     assert client.get("/admin/moduler/udfordring/spoergsmaal/nope").status_code == 404
     assert client.get("/admin/moduler/modul9").status_code == 404
+
+
+def test_definition_views_admin_menu_links_to_questions(client, login, team):
+    login(team.admin)
+    assert 'href="/admin/moduler/"' in client.get("/hjem").get_data(as_text=True)
+    client.post("/log-ud")
+    login(team.facilitator)
+    assert 'href="/admin/moduler/"' not in client.get("/hjem").get_data(as_text=True)

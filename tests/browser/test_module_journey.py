@@ -102,3 +102,21 @@ def test_browser_module_rows_and_leaving_the_page_saves(page, log_in, team):
     assert [r["who"] for r in um.answers["activities"]] == ["Sygeplejerske", "Fysioterapeut"]
     page.goto(f"/enheder/{team.unit.id}/moduler/handleplan")
     expect(page.get_by_label("Hvad, række 2")).to_have_value("Ringer dagen før")
+
+
+def test_browser_admin_changes_a_module_question(page, log_in, team):
+    log_in(team.admin)
+    page.get_by_role("link", name="Modulernes spørgsmål").first.click()
+    check_page(page, "definitions-index")
+    page.get_by_role("link", name=re.compile("Præcisering")).click()
+    check_page(page, "definitions-module-2")
+    page.get_by_role("link", name=re.compile("Ret Aktionsspørgsmål")).click()
+    page.get_by_label("Spørgsmålet på dansk").fill("")
+    page.get_by_role("button", name="Gem").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    check_page(page, "definitions-question-with-error")
+    page.get_by_label("Spørgsmålet på dansk").fill("Vores aktionsspørgsmål")
+    page.get_by_role("button", name="Gem").click()
+    expect(page.get_by_role("cell", name=re.compile("^Vores aktionsspørgsmål"))).to_be_visible()
+    page.get_by_role("link", name="Tilføj et spørgsmål").click()
+    check_page(page, "definitions-add-question")
