@@ -83,6 +83,12 @@ def test_browser_module_fill_autosave_submit_review(page, log_in, team):
     expect(page.locator(".alert-warning")).to_contain_text("egne tal")
     check_page(page, "module-1-changes-requested")
 
+    # The revisions: the autosaved draft against the submitted answers.
+    page.get_by_role("link", name=re.compile("gemte revisioner")).click()
+    page.get_by_role("button", name="Sammenlign").click()
+    expect(page.locator(".diff-lines ins").first).to_be_visible()
+    check_page(page, "module-1-revisions-diff")
+
 
 def test_browser_module_rows_and_leaving_the_page_saves(page, log_in, team):
     log_in(team.tovholder)
