@@ -18,6 +18,7 @@ run: setup
 # The whole suite twice: on SQLite, then on a PostgreSQL started for the run.
 test: setup
 	./scripts/system-deps.sh test
+	$(MAKE) lint
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
@@ -48,7 +49,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -d laks/translations -i laks/translations/messages.pot --no-fuzzy-matching
 
 lint: $(STAMP)
-	$(BIN)/ruff check laks tests
+	$(BIN)/ruff check laks tests bench
 
 bench: setup
 	$(BIN)/python -m bench

@@ -23,11 +23,11 @@ from laks import create_app
 from laks.enums import Role
 from laks.extensions import db
 from laks.models import Membership, Municipality, Programme, Unit, UnitModule, User
-from laks.services.seed import load_seed
-from laks.services.modules import save_answers, submit, unit_module_for
 from laks.services.definitions import get_spec
+from laks.services.modules import save_answers, submit, unit_module_for
+from laks.services.seed import load_seed
 
-PASSWORD = "benchmark-password"
+PASSWORD = "benchmark-password"  # noqa: S105 - a throw-away account in a temporary database
 
 
 def build(units: int) -> dict:

@@ -11,11 +11,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from laks.definitions import DefinitionError
 from laks.enums import ObserverGroup, Role
 from laks.extensions import db
 from laks.models import Municipality, Unit
 from laks.services import accounts
-from laks.definitions import DefinitionError
 from laks.services.demo import DemoContentError
 from laks.services.seed import SeedError, load_seed
 

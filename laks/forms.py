@@ -167,7 +167,8 @@ class QuestionAddForm(QuestionEditForm):
             "required": bool(self.required.data),
         }
         if (self.help_da.data or "").strip():
-            data["help"] = {"da": self.help_da.data.strip(), "en": (self.help_en.data or "").strip()}
+            data["help"] = {"da": self.help_da.data.strip(),
+                            "en": (self.help_en.data or "").strip()}
         if self.kind.data in ("choice", "multi"):
             data["options"] = [{"value": v, "label": {"da": da or v, "en": en}}
                                for v, da, en in _parse_lines(self.options.data, 3)]

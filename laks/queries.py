@@ -98,7 +98,8 @@ def audit_page(page: int, action: str | None = None) -> tuple[list[AuditEvent], 
 
 
 def audit_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    return list(db.session.scalars(
+        select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
 # --- modules ------------------------------------------------------------------------------

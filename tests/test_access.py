@@ -161,4 +161,4 @@ def test_access_matrix(client, login, make_unit, make_user, who, url_pattern, wh
         assert "/log-ind" in response.headers["Location"]
     else:
         assert response.status_code in (403, 404)
-        assert "Hemmelig".encode() not in response.data
+        assert b"Hemmelig" not in response.data

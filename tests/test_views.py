@@ -22,7 +22,7 @@ def test_views_signed_in_front_page_goes_home(client, login, make_user):
 
 
 def test_views_home_staff_sees_own_unit_only(client, login, make_unit, make_user):
-    own, other = make_unit("Provstebakken"), make_unit("Korsagergården")
+    own, _other = make_unit("Provstebakken"), make_unit("Korsagergården")
     login(make_user(Role.STAFF, own, tovholder=True))
     page = client.get("/hjem").get_data(as_text=True)
     assert "Provstebakken" in page and "Korsagergården" not in page
@@ -31,7 +31,7 @@ def test_views_home_staff_sees_own_unit_only(client, login, make_unit, make_user
 
 
 def test_views_home_facilitator_sees_their_units(client, login, make_unit, make_user):
-    a, b, c = make_unit("Havlit og Fjorden"), make_unit("Parablyen"), make_unit("Sletten")
+    a, b, _c = make_unit("Havlit og Fjorden"), make_unit("Parablyen"), make_unit("Sletten")
     login(make_user(Role.FACILITATOR, [a, b]))
     page = client.get("/hjem").get_data(as_text=True)
     assert "Havlit og Fjorden" in page and "Parablyen" in page and "Sletten" not in page

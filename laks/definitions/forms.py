@@ -29,7 +29,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from laks.definitions.schema import Column, ModuleSpec, Question
 from laks.enums import DEFAULT_MAX_LENGTH, QuestionKind

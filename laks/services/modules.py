@@ -3,7 +3,6 @@ submitting and reviewing through the workflow, and the discussion."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l

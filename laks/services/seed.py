@@ -1,6 +1,6 @@
 """Loading the seed data in ``seed_data/``: municipalities, programmes with their units, the
-module definitions, and (on request) demo accounts and demo content. Idempotent: every row is found by its natural key first, so a
-second run changes nothing and writes no audit events."""
+module definitions, and (on request) demo accounts and demo content. Idempotent: every row is
+found by its natural key first, so a second run changes nothing and writes no audit events."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from laks.enums import MODULE_KEYS, ObserverGroup, Role
 from laks.extensions import db
-from laks.models import ModuleDue, Municipality, Programme, Unit, User
+from laks.models import ModuleDue, Municipality, Programme, Unit
 from laks.services.accounts import create_user, find_user
 from laks.services.audit import record
 from laks.services.definitions import load_definition_files

@@ -168,7 +168,8 @@ def autosave(unit_module: UnitModule):
     db.session.commit()
     return jsonify(status="saved", version=unit_module.version,
                    saved_at=unit_module.updated_at.isoformat(),
-                   message=_("Draft saved %(time)s", time=queries.local_time(unit_module.updated_at)))
+                   message=_("Draft saved %(time)s",
+                             time=queries.local_time(unit_module.updated_at)))
 
 
 @bp.post("/<module_key>/vurdering")
