@@ -111,7 +111,7 @@ class Step:
 
     key: str
     position: int
-    title: str
+    title: object  # a lazy translated string: rendered in the reader's language
     state: ModuleState
     due_on: date | None
     overdue: bool
@@ -135,7 +135,7 @@ def steps_for(unit: Unit, saved: dict[tuple[int, str], UnitModule],
         state = um.state if um is not None else ModuleState.NOT_STARTED
         due = unit.programme.due_on(key)
         overdue = due is not None and due < today and state.editable
-        steps.append(Step(key, position, str(MODULE_TITLES[key]), state, due, overdue, um))
+        steps.append(Step(key, position, MODULE_TITLES[key], state, due, overdue, um))
     return steps
 
 

@@ -298,3 +298,25 @@ def test_module_views_tampered_version_is_a_conflict_not_an_error(client, login,
         response = client.post(url(team, suffix=path), data=form("abc", challenge_title="X"))
         assert response.status_code == 409
     assert stored(team).answers["challenge_title"] == COMPLETE_UDFORDRING["challenge_title"]
+
+
+def test_module_views_unit_page_marks_overdue_in_words_and_shows_next_step(
+        client, login, team):
+    # The factory programme's due dates are 1 Feb, 1 Apr, 1 Jun, 1 Aug, 1 Oct 2026.
+    module_in(team, S.APPROVED)  # Udfordring: done, so never overdue
+    login(team.tovholder)
+    page = client.get(f"/enheder/{team.unit.id}").get_data(as_text=True)
+    steps = page.split('class="step-indicator"')[1].split("</ol>")[0]
+    items = steps.split("<li")[1:]
+    assert "Godkendt" in items[0] and "overskredet" not in items[0]
+    assert "Ikke startet" in items[1] and "Fristen er overskredet" in items[1]
+    assert "Fortsæt med Præcisering" in page
+
+
+def test_module_views_next_step_prefers_changes_requested(team):
+    from laks import queries
+
+    module_in(team, S.CHANGES_REQUESTED)
+    steps = queries.module_steps(team.unit)
+    assert queries.next_step(steps).key == "udfordring"
+    assert [s.state for s in steps][:2] == [S.CHANGES_REQUESTED, S.NOT_STARTED]
