@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
 
     @app.before_request
-    def remember_request_start():
+    def remember_language():
         g.lang = current_language()
 
     @app.after_request

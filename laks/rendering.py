@@ -7,8 +7,11 @@ handlers, styles and ``javascript:`` URLs.
 
 from __future__ import annotations
 
+from datetime import date
+
 import markdown as md
 import nh3
+from flask_babel import format_date
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
@@ -38,3 +41,12 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def format_iso_date(value) -> str:
+    """A stored ISO date ("2026-03-02") in the reader's language ("2. marts 2026");
+    anything that is not a date is shown as it is."""
+    try:
+        return format_date(date.fromisoformat(value), "long")
+    except (TypeError, ValueError):
+        return str(value)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 
 from laks.definitions import ModuleSpec, Question
 from laks.enums import QuestionKind
+from laks.rendering import format_iso_date
 
 
 def answer_lines(question: Question, value) -> list[str]:
@@ -21,7 +22,7 @@ def answer_lines(question: Question, value) -> list[str]:
     if kind == QuestionKind.NUMBER:
         return [format_decimal(value)]
     if kind == QuestionKind.DATE:
-        return [_date(value)]
+        return [format_iso_date(value)]
     if kind == QuestionKind.CHOICE:
         return [question.option_label(value)]
     if kind == QuestionKind.MULTI:
@@ -34,21 +35,12 @@ def answer_lines(question: Question, value) -> list[str]:
             if cell is None or cell == "":
                 continue
             if column.kind == QuestionKind.DATE:
-                cell = _date(cell)
+                cell = format_iso_date(cell)
             elif column.kind == QuestionKind.NUMBER:
                 cell = format_decimal(cell)
             cells.append(f"{column.label}: {cell}")
         lines.append(" · ".join(cells))
     return lines
-
-
-def _date(value) -> str:
-    from datetime import date
-
-    try:
-        return format_date(date.fromisoformat(value), "long")
-    except (TypeError, ValueError):
-        return str(value)
 
 
 @dataclass

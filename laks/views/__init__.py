@@ -64,21 +64,9 @@ def register(app: Flask) -> None:
 
 
 def _register_filters(app: Flask) -> None:
-    """Filters for reading answers back: sanitised markdown, ISO dates, local numbers."""
-    from datetime import date
-
-    from flask_babel import format_date, format_decimal
-
-    from laks.rendering import render_markdown
-
-    def isodate(value):
-        try:
-            return format_date(date.fromisoformat(value), "long")
-        except (TypeError, ValueError):
-            return value
-
+    """Filters for reading answers back: sanitised markdown and ISO dates in local form."""
     from laks.enums import QUESTION_KIND_LABELS
+    from laks.rendering import format_iso_date, render_markdown
 
-    app.jinja_env.filters.update(markdown=render_markdown, isodate=isodate)
-    app.jinja_env.globals.update(format_decimal=format_decimal,
-                                 kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]))
+    app.jinja_env.filters.update(markdown=render_markdown, isodate=format_iso_date)
+    app.jinja_env.globals.update(kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]))
