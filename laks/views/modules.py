@@ -129,16 +129,22 @@ def save(unit_module: UnitModule):
     return redirect(_url(unit_module))
 
 
+def _comparable(answer):
+    """No answer is no answer, whether it was stored as None, "" or []."""
+    return None if answer in (None, "", []) else answer
+
+
 def _conflict_page(unit_module, spec, conflict: service.SaveConflict):
     form = build_module_form(spec)(formdata=None, data=form_data(spec, conflict.mine),
                                    version=unit_module.version)
     flash(_("Someone else saved this module while you were writing. Nothing has been "
             "overwritten: compare the two versions below, merge them in the form and save."),
           "error")
+    theirs, mine = conflict.theirs, conflict.mine
     differing = {q.key for q in spec.questions
-                 if conflict.theirs.get(q.key) != conflict.mine.get(q.key)}
+                 if _comparable(theirs.get(q.key)) != _comparable(mine.get(q.key))}
     return _page(unit_module, form=form, status=409,
-                 conflict={"theirs": conflict.theirs, "differing": differing,
+                 conflict={"theirs": theirs, "differing": differing,
                            "by": unit_module.updated_by, "at": unit_module.updated_at})
 
 

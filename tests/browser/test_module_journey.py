@@ -12,7 +12,9 @@ from sqlalchemy import select
 from laks.enums import ModuleState
 from laks.extensions import db
 from laks.models import UnitModule
+from laks.services.modules import save_answers
 from tests.browser.helpers import check_page
+from tests.test_workflow import module_in
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +128,23 @@ def test_browser_admin_changes_a_module_question(page, log_in, team):
     expect(page.get_by_role("cell", name=re.compile("^Vores aktionsspørgsmål"))).to_be_visible()
     page.get_by_role("link", name="Tilføj et spørgsmål").click()
     check_page(page, "definitions-add-question")
+
+
+def test_browser_module_conflict_shows_both_versions(page, log_in, team):
+    um = module_in(team, ModuleState.DRAFT)
+    log_in(team.tovholder)
+    page.goto(f"/enheder/{team.unit.id}/moduler/udfordring")
+    title = page.get_by_role("textbox", name="Vores udfordring i én sætning")
+    # A colleague saves while this page is open.
+    save_answers(um, {"challenge_title": "Kollegaens formulering"}, actor=team.staff,
+                 base_version=um.version)
+    db.session.commit()
+    title.fill("Min formulering")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator(".conflict-theirs")).to_contain_text("Kollegaens formulering")
+    expect(title).to_have_value("Min formulering")
+    check_page(page, "module-1-conflict")
+    title.fill("Vores fælles formulering")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator(".alert-success")).to_contain_text("Gemt")
+    assert stored(team, "udfordring").answers["challenge_title"] == "Vores fælles formulering"
