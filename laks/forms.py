@@ -32,12 +32,14 @@ class EmptyForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        validators=[DataRequired(_l("Enter your e-mail address.")),
+                    Length(max=254, message=_l("At most %(max)d characters."))],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter your password.")),
+                    Length(max=200, message=_l("At most %(max)d characters."))],
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Log in"))

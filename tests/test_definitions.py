@@ -136,10 +136,11 @@ def test_definitions_form_turns_input_into_answers(app, key, post, expected):
     [
         ("baseline_in_target_group", "mange", "Skriv et tal"),
         ("baseline_in_target_group", "-3", "Skriv et tal fra 0"),
-        ("challenge_type", "hacking", "Not a valid choice"),
+        ("challenge_type", "hacking", "Vælg en af de viste muligheder"),
+        ("themes", "hacking", "Vælg en af de viste muligheder"),
         ("challenge_title", "x" * 201, "højst 200 tegn, det har 201"),
     ],
-    ids=["not-a-number", "below-min", "unknown-choice", "too-long"],
+    ids=["not-a-number", "below-min", "unknown-choice", "unknown-multi", "too-long"],
 )
 def test_definitions_form_refuses_bad_answers(app, key, post, message):
     spec = parse_module(raw("udfordring"))

@@ -35,6 +35,9 @@ from laks.definitions.schema import Column, ModuleSpec, Question
 from laks.enums import DEFAULT_MAX_LENGTH, QuestionKind
 from laks.privacy import looks_like_cpr
 
+#: WTForms has no Danish catalogue, so laks words its own messages for choices.
+NOT_AN_OPTION = _l("Choose one of the options shown.")
+
 _THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
 CPR_MESSAGE = _l(
@@ -110,12 +113,18 @@ class OptionalRadioField(RadioField):
         if self.data in (None, "", "None"):
             self.data = None
             return
-        super().pre_validate(form)
+        if self.data not in {c.value for c in self.choices}:
+            raise ValidationError(NOT_AN_OPTION)
 
 
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {c.value for c in self.choices}
+        if any(value not in allowed for value in self.data or ()):
+            raise ValidationError(NOT_AN_OPTION)
 
 
 class LocalDateField(DateField):
