@@ -320,3 +320,19 @@ def test_module_views_next_step_prefers_changes_requested(team):
     steps = queries.module_steps(team.unit)
     assert queries.next_step(steps).key == "udfordring"
     assert [s.state for s in steps][:2] == [S.CHANGES_REQUESTED, S.NOT_STARTED]
+
+
+def test_module_views_save_in_the_same_instant_keeps_the_text(client, login, team, monkeypatch):
+    """Two first saves racing: the loser's flush hits the unique row (or the stale version);
+    the page comes back with the text, never an error page."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    def collide(*args, **kwargs):
+        raise StaleDataError("another save won")
+
+    login(team.tovholder)
+    monkeypatch.setattr(service, "save_answers", collide)
+    response = client.post(url(team), data=form(challenge_title="Min tekst i kapløbet"))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "En anden gemte i samme øjeblik" in page and "Min tekst i kapløbet" in page

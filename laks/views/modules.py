@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from laks import queries, workflow
@@ -105,9 +106,14 @@ def save(unit_module: UnitModule):
     except service.SaveConflict as conflict:
         db.session.commit()  # keep the user's answers as a "conflict" revision
         return _conflict_page(unit_module, spec, conflict)
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
+        # Another save landed in the same instant: start again from what is stored now,
+        # with everything this person typed still in the form.
         db.session.rollback()
-        abort(409)
+        flash(_("Someone else saved at the same moment. Your text is still in the form: "
+                "save again to compare the two versions."), "error")
+        fresh = service.unit_module_for(unit_module.unit, unit_module.module_key)
+        return _page(fresh, form=form, status=409)
 
     if intent == "submit":
         try:
@@ -168,7 +174,7 @@ def autosave(unit_module: UnitModule):
         return jsonify(status="conflict", message=_(
             "Someone else has saved this module. Save with the button to compare and "
             "merge – your text is kept.")), 409
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
         return jsonify(status="conflict", message=_("Someone else saved at the same moment.")), 409
     db.session.commit()
