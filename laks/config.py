@@ -48,4 +48,6 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # A module form is text; nothing a person types comes near this.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

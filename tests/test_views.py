@@ -97,3 +97,10 @@ def test_views_security_headers(client):
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_views_oversized_request_gets_our_own_page(client):
+    response = client.post("/log-ind", data={"email": "x@example.org",
+                                              "password": "p" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "For meget på én gang" in response.get_data(as_text=True)

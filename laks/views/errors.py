@@ -42,6 +42,12 @@ def register(app: Flask) -> None:
     def not_allowed(_exc):
         return page(405, _("Not allowed"), _("This page cannot be used that way."))
 
+    @app.errorhandler(413)
+    def too_large(_exc):
+        return page(413, _("Too much at once"),
+                    _("What you sent is larger than laks accepts (2 MB). Go back, and save "
+                      "long texts in smaller parts."))
+
     @app.errorhandler(500)
     def server_error(_exc):
         db.session.rollback()
