@@ -18,7 +18,7 @@ from laks.access import can, require
 from laks.enums import ModuleState as S
 from laks.extensions import db
 from laks.models import StateChange, UnitModule, User, utcnow
-from laks.services.audit import record
+from laks.services.audit import record_module
 
 
 class WorkflowError(ValueError):
@@ -96,8 +96,7 @@ def transition(unit_module: UnitModule, action: str, *, actor: User, comment: st
                          to_state=row.target, actor=actor, comment=comment, at=now)
     db.session.add(change)
     db.session.flush()
-    record(actor, f"module.{action}", unit_module, unit_id=unit_module.unit_id,
-           module=unit_module.module_key, to=row.target.value)
+    record_module(actor, f"module.{action}", unit_module, to=row.target.value)
     return change
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase
 
@@ -42,6 +42,14 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def known_module_check() -> CheckConstraint:
+    """The CHECK that a ``module_key`` column holds one of the five module keys."""
+    from laks.enums import MODULE_KEYS
+
+    keys = ", ".join(f"'{k}'" for k in MODULE_KEYS)
+    return CheckConstraint(f"module_key IN ({keys})", name="known_module")
 
 
 def str_enum(enum_cls: type[enum.StrEnum], name: str) -> SAEnum:

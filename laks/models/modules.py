@@ -8,12 +8,10 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from laks.enums import MODULE_KEYS, ModuleState
-from laks.models.base import Base, UTCDateTime, str_enum, utcnow
+from laks.enums import ModuleState
+from laks.models.base import Base, UTCDateTime, known_module_check, str_enum, utcnow
 from laks.models.organisation import Unit
 from laks.models.users import User
-
-_KNOWN_MODULE = "module_key IN (" + ", ".join(f"'{k}'" for k in MODULE_KEYS) + ")"
 
 
 class ModuleDefinition(Base):
@@ -30,7 +28,7 @@ class ModuleDefinition(Base):
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
 
-    __table_args__ = (CheckConstraint(_KNOWN_MODULE, name="known_module"),)
+    __table_args__ = (known_module_check(),)
 
 
 class UnitModule(Base):
@@ -65,7 +63,7 @@ class UnitModule(Base):
 
     __table_args__ = (
         UniqueConstraint("unit_id", "module_key"),
-        CheckConstraint(_KNOWN_MODULE, name="known_module"),
+        known_module_check(),
     )
     __mapper_args__ = {"version_id_col": version}
 

@@ -7,8 +7,7 @@ from datetime import date
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from laks.enums import MODULE_KEYS
-from laks.models.base import Base
+from laks.models.base import Base, known_module_check
 
 
 class Municipality(Base):
@@ -66,9 +65,7 @@ class ModuleDue(Base):
 
     __table_args__ = (
         UniqueConstraint("programme_id", "module_key"),
-        CheckConstraint(
-            "module_key IN (" + ", ".join(f"'{k}'" for k in MODULE_KEYS) + ")", name="known_module"
-        ),
+        known_module_check(),
         CheckConstraint("position BETWEEN 1 AND 5", name="position_range"),
     )
 

@@ -20,3 +20,9 @@ def record(actor: User | None, action: str, obj=None, **details) -> AuditEvent:
     )
     db.session.add(event)
     return event
+
+
+def record_module(actor: User | None, action: str, unit_module, **details) -> AuditEvent:
+    """:func:`record` for a unit's module, naming the unit and the module in the details."""
+    return record(actor, action, unit_module, unit_id=unit_module.unit_id,
+                  module=unit_module.module_key, **details)

@@ -15,7 +15,7 @@ from laks.enums import ModuleState
 from laks.extensions import db
 from laks.models import ModuleComment, ModuleRevision, Unit, UnitModule, User, utcnow
 from laks.privacy import any_cpr, looks_like_cpr
-from laks.services.audit import record
+from laks.services.audit import record_module
 from laks.workflow import WorkflowError, transition
 
 #: Autosaves by the same person within this window update one revision instead of adding
@@ -82,8 +82,8 @@ def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_ve
                               kind="conflict", answers=merged, author=actor)
         db.session.add(kept)
         db.session.flush()
-        record(actor, "module.save_conflict", unit_module, unit_id=unit_module.unit_id,
-               module=unit_module.module_key, base=base_version, current=unit_module.version)
+        record_module(actor, "module.save_conflict", unit_module, base=base_version,
+                      current=unit_module.version)
         raise SaveConflict(unit_module, merged, kept)
     if unit_module.state == ModuleState.NOT_STARTED:
         transition(unit_module, "start", actor=actor)
@@ -100,9 +100,8 @@ def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_ve
     revision.answers = merged
     revision.created_at = now
     db.session.flush()
-    record(actor, "module.autosave" if autosave else "module.save", unit_module,
-           unit_id=unit_module.unit_id, module=unit_module.module_key,
-           version=unit_module.version, revision=revision.number)
+    record_module(actor, "module.autosave" if autosave else "module.save", unit_module,
+                  version=unit_module.version, revision=revision.number)
     return revision
 
 
@@ -144,6 +143,5 @@ def add_comment(unit_module: UnitModule, body: str, *, actor: User) -> ModuleCom
     comment = ModuleComment(unit_module=unit_module, author=actor, body=body.strip())
     db.session.add(comment)
     db.session.flush()
-    record(actor, "module.comment", unit_module, unit_id=unit_module.unit_id,
-           module=unit_module.module_key, comment=comment.id)
+    record_module(actor, "module.comment", unit_module, comment=comment.id)
     return comment
