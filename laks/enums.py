@@ -45,6 +45,23 @@ OBSERVER_GROUP_LABELS = {
 }
 
 
+class ProgrammeStatus(enum.StrEnum):
+    """A programme runs until the network closes it; nothing in a closed one is overdue."""
+
+    RUNNING = "running"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(PROGRAMME_STATUS_LABELS[self])
+
+
+PROGRAMME_STATUS_LABELS = {
+    ProgrammeStatus.RUNNING: _l("Running"),
+    ProgrammeStatus.CLOSED: _l("Closed"),
+}
+
+
 # The five action-learning modules, in order. Their questions are data (seed_data/modules);
 # the keys are stable identifiers that programmes hang due dates on.
 MODULE_KEYS = ("udfordring", "praecisering", "handleplan", "afproevning", "refleksion")

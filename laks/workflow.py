@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from laks.access import can, require
+from laks.audit import record_module
 from laks.enums import ModuleState as S
 from laks.extensions import db
 from laks.models import StateChange, UnitModule, User, utcnow
-from laks.services.audit import record_module
 
 
 class WorkflowError(ValueError):

@@ -41,16 +41,47 @@ def instance_path(tmp_path_factory) -> str:
 
 
 class IsolatedClient(FlaskClient):
-    """A test client whose every request runs in its own app context, as in production.
+    """A test client whose every request runs in its own app context, as in production,
+    and whose forms carry a CSRF token as a browser's would.
 
     Tests hold an app context open (to use ``db.session``); without this, each request
     would reuse it, sharing ``g`` (and so Flask-Login's cached user) and the database
     session between requests and between clients.
+
+    CSRF protection stays on, as in production: a POST gets the token that the page's form
+    would have carried – signed with the app's key and bound to this client's session –
+    unless the test passes ``csrf=False`` (to send no token) or its own ``csrf_token``.
     """
 
-    def open(self, *args, **kwargs):
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = kwargs.get("method", "GET").upper()
+        if csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
+            kwargs["data"] = self._with_csrf_token(kwargs.get("data"))
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+    def _with_csrf_token(self, data):
+        if not self.application.config.get("WTF_CSRF_ENABLED", True):
+            return data
+        if data is None:
+            data = {}
+        if not hasattr(data, "keys") or "csrf_token" in data:
+            return data  # a raw body, or a test that chose its own token
+        data = data.copy()
+        data["csrf_token"] = self.csrf_token()
+        return data
+
+    def csrf_token(self) -> str:
+        """A valid CSRF token for this client's session (made as Flask-WTF makes one)."""
+        import secrets
+
+        from itsdangerous import URLSafeTimedSerializer
+
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        secret = (self.application.config.get("WTF_CSRF_SECRET_KEY")
+                  or self.application.secret_key)
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
 
 def make_test_app(database_url: str, instance_path: str, **overrides):
@@ -58,7 +89,6 @@ def make_test_app(database_url: str, instance_path: str, **overrides):
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
         "LAKS_BASE_URL": "http://laks.test",
         **overrides,
     }

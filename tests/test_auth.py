@@ -6,6 +6,7 @@ import time
 
 import pytest
 from sqlalchemy import select
+from werkzeug.routing.converters import NumberConverter
 
 from laks.enums import Role
 from laks.extensions import db
@@ -81,13 +82,40 @@ def test_auth_next_parameter_cannot_leave_the_site(client, make_user):
     assert response.headers["Location"].endswith("/admin/log")
 
 
-def test_auth_every_form_needs_csrf(database_url, instance_path, _schema, make_user):
+def _post_urls(app) -> list[str]:
+    """Every URL that takes a POST, with placeholder values for its arguments."""
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "POST" in rule.methods:
+                values = {arg: 1 if isinstance(rule._converters.get(arg), NumberConverter)
+                          else "x" for arg in rule.arguments}
+                urls.append(rule.build(values)[1])
+    return sorted(urls)
+
+
+def test_auth_csrf_is_on_in_the_default_configuration(database_url, instance_path, _schema,
+                                                      make_user, login):
+    """The suite runs with the app's own CSRF setting; a POST without the token that every
+    form carries is refused on every endpoint that takes a POST, signed in or not."""
+    app = make_test_app(database_url, instance_path)
+    assert app.config.get("WTF_CSRF_ENABLED", True) is True
     user = make_user(Role.ADMIN)
-    app = make_test_app(database_url, instance_path, WTF_CSRF_ENABLED=True)
-    client = app.test_client()
-    response = client.post("/log-ind", data={"email": user.email, "password": PASSWORD})
+    anonymous = app.test_client()
+    signed_in = app.test_client()
+    signed_in.post("/log-ind", data={"email": user.email, "password": PASSWORD})
+    urls = _post_urls(app)
+    assert "/log-ind" in urls and "/log-ud" in urls and len(urls) >= 8
+    for client in (anonymous, signed_in):
+        for url in urls:
+            response = client.post(url, data={"email": user.email, "password": PASSWORD},
+                                   csrf=False)
+            assert response.status_code == 400, url
+            assert "Formularen var udløbet" in response.get_data(as_text=True), url
+    # A token from another session is refused as well.
+    foreign = anonymous.csrf_token()
+    response = signed_in.post("/log-ud", data={"csrf_token": foreign})
     assert response.status_code == 400
-    assert "Formularen var udløbet" in response.get_data(as_text=True)
 
 
 def test_auth_passwords_are_hashed_with_scrypt(app, make_user):

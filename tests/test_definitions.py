@@ -10,12 +10,12 @@ import yaml
 from werkzeug.datastructures import MultiDict
 
 from laks.definitions import DefinitionError, parse_module
+from laks.definitions.answers import missing_required
 from laks.definitions.forms import (
     BUILDERS,
     answers_from_form,
     build_module_form,
     form_data,
-    missing_required,
 )
 from laks.enums import MODULE_KEYS, QuestionKind
 from laks.services import definitions as service

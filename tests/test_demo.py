@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from laks.definitions.forms import missing_required
+from laks.definitions.answers import missing_required
 from laks.enums import ModuleState as S
 from laks.extensions import db
 from laks.models import ModuleRevision, Programme, StateChange, Unit, UnitModule

@@ -283,18 +283,3 @@ def form_data(spec: ModuleSpec, answers: dict) -> dict:
             value = list(value or [])
         data[q.key] = value
     return data
-
-
-def is_answered(question: Question, value) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, list):
-        return len(value) > 0
-    return True
-
-
-def missing_required(spec: ModuleSpec, answers: dict) -> list[Question]:
-    """The required questions that have no answer: what stands between a draft and submit."""
-    return [q for q in spec.questions if q.required and not is_answered(q, answers.get(q.key))]

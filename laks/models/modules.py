@@ -108,6 +108,9 @@ class StateChange(Base):
         ForeignKey("user_account.id", ondelete="SET NULL"))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The revision the answers were at when this step was taken: what was submitted, what
+    # the facilitator reviewed. None when the module had no revision yet.
+    revision_number: Mapped[int | None]
 
     unit_module: Mapped[UnitModule] = relationship(back_populates="state_changes")
     actor: Mapped[User | None] = relationship()

@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from laks.models.base import Base, known_module_check
+from laks.enums import ProgrammeStatus
+from laks.models.base import Base, known_module_check, str_enum
 
 
 class Municipality(Base):
@@ -38,6 +39,9 @@ class Programme(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[ProgrammeStatus] = mapped_column(
+        str_enum(ProgrammeStatus, "programme_status"), default=ProgrammeStatus.RUNNING,
+        server_default=ProgrammeStatus.RUNNING.value)
 
     units: Mapped[list[Unit]] = relationship(back_populates="programme", order_by="Unit.name")
     module_dues: Mapped[list[ModuleDue]] = relationship(
@@ -45,6 +49,10 @@ class Programme(Base):
     )
 
     __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period_in_order"),)
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == ProgrammeStatus.RUNNING
 
     def due_on(self, module_key: str) -> date | None:
         return next((d.due_on for d in self.module_dues if d.module_key == module_key), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from laks.enums import ObserverGroup, Role
 from laks.models.base import Base, UTCDateTime, str_enum, utcnow
 from laks.models.organisation import Unit
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, Base):
@@ -29,6 +34,9 @@ class User(UserMixin, Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's identity (see get_id): rotating it ends every session of
+    # this person on the server, whatever cookies are still around.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -7,10 +7,10 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from laks.audit import record
 from laks.enums import ObserverGroup, Role
 from laks.extensions import db
 from laks.models import Membership, Unit, User, utcnow
-from laks.services.audit import record
 
 MIN_PASSWORD_LENGTH = 10
 _INVITATION_SALT = "laks.invitation"

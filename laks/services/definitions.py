@@ -14,11 +14,11 @@ import yaml
 from flask import g, has_app_context
 from sqlalchemy import select
 
+from laks.audit import record
 from laks.definitions import DefinitionError, ModuleSpec, parse_module
 from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.models import ModuleDefinition, User, utcnow
-from laks.services.audit import record
 
 
 def load_definition_files(folder: Path) -> list[str]:

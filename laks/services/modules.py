@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from laks.access import require
+from laks.audit import record_module
 from laks.definitions import ModuleSpec
-from laks.definitions.forms import missing_required
+from laks.definitions.answers import missing_required
 from laks.enums import ModuleState
 from laks.extensions import db
 from laks.models import ModuleComment, ModuleRevision, Unit, UnitModule, User, utcnow
 from laks.privacy import any_cpr, looks_like_cpr
-from laks.services.audit import record_module
 from laks.workflow import WorkflowError, transition
 
 #: Autosaves by the same person within this window update one revision instead of adding

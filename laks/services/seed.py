@@ -14,11 +14,11 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from laks.audit import record
 from laks.enums import MODULE_KEYS, ObserverGroup, Role
 from laks.extensions import db
 from laks.models import ModuleDue, Municipality, Programme, Unit
 from laks.services.accounts import create_user, find_user
-from laks.services.audit import record
 from laks.services.definitions import load_definition_files
 from laks.services.demo import load_demo_content
 

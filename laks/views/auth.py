@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
+from laks.audit import record
 from laks.extensions import db, login_manager
 from laks.forms import EmptyForm, LoginForm, SetPasswordForm
 from laks.models import User
 from laks.services import accounts
-from laks.services.audit import record
 from laks.views import guard
 
 bp = Blueprint("auth", __name__)

@@ -1,4 +1,5 @@
-"""Writing the audit trail."""
+"""Writing the audit trail: one function for every change, used by the workflow and the
+services alike (so it sits below both)."""
 
 from __future__ import annotations
 
