@@ -48,8 +48,10 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract --ignore-dirs='.* node_modules .venv' -F babel.cfg -k _l -k lazy_gettext -o laks/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -d laks/translations -i laks/translations/messages.pot --no-fuzzy-matching
 
+# Style, and the layering of laks (pyproject.toml: [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check laks tests bench
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python -m bench
