@@ -7,7 +7,10 @@ what Danish public services use for English.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, request, session, url_for
+from flask_babel import format_date, format_time, gettext
 
 #: Each language in its own name: a language switcher never translates these.
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
@@ -44,3 +47,16 @@ def language_links() -> list[dict]:
         }
         for code in codes
     ]
+
+
+def format_moment(moment: datetime | None) -> str:
+    """A stored (UTC) moment as the reader sees every date and time in laks: local time in
+    Copenhagen, "25. nov. 2026 kl. 23.27" in Danish, "25 Nov 2026, 23:27" in English.
+
+    The one date-time format of the interface; ``None`` is the empty string. Needs a request
+    or app context (the language and time zone come from Flask-Babel).
+    """
+    if moment is None:
+        return ""
+    return gettext("%(date)s, %(time)s", date=format_date(moment, "medium"),
+                   time=format_time(moment, "short"))

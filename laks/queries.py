@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import format_datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from laks.enums import MODULE_KEYS, MODULE_TITLES, ModuleState
 from laks.extensions import db
+from laks.i18n import format_moment
 from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, UnitModule, User
 
 
@@ -173,5 +173,6 @@ def awaiting_review(units: list[Unit]) -> list[UnitModule]:
 
 
 def local_time(moment: datetime | None) -> str:
-    """A stored UTC time as the reader's local date and time ("25. nov. 2026 10.42")."""
-    return format_datetime(moment, "medium") if moment else ""
+    """A stored UTC time as the reader's local date and time ("25. nov. 2026 kl. 10.42"):
+    :func:`laks.i18n.format_moment`, the one date-time format of laks."""
+    return format_moment(moment)
