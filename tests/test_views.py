@@ -52,6 +52,11 @@ def test_views_header_shows_person_and_role(client, login, make_user):
     login(make_user(Role.OBSERVER, name="Søren Styregruppe"))
     page = client.get("/hjem").get_data(as_text=True)
     assert "Søren Styregruppe" in page and "Observatør" in page
+    # Name and role apart, in the header and in the drawer: never "Søren Styregruppe, Observatør".
+    signed_in = ('<span class="user-name">Søren Styregruppe</span> <span class="badge user-role">'
+                 '<span class="sr-only">Rolle: </span>Observatør</span>')
+    assert page.count(signed_in) == 2
+    assert "Søren Styregruppe, Observatør" not in page
 
 
 def test_views_unit_page_lists_places_and_people(client, login, make_unit, make_user):

@@ -281,6 +281,31 @@ def test_browser_small_screen_menu_opens_with_language_switcher(page, person, lo
     expect(drawer).to_be_hidden()
 
 
+def test_browser_header_shows_name_and_role_apart(page, person, log_in):
+    """The person's name and role are two things: a name, and a role tag beside it (under it
+    in the drawer on a phone), never run together into one string."""
+    log_in(person(Role.FACILITATOR))
+    user = page.locator(".portal-user .user")
+    expect(user.locator(".user-name")).to_have_text("Test facilitator")
+    expect(user.locator(".user-role")).to_have_text("Rolle: Facilitator")
+    name, role = user.locator(".user-name").bounding_box(), user.locator(".user-role").bounding_box()
+    assert role["x"] >= name["x"] + name["width"]  # beside, apart
+    check_page(page, "header-name-and-role")
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto("/hjem")
+    page.get_by_role("button", name="Menu").click()
+    drawer = page.locator(".mobile-drawer")
+    drawer.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")
+    user = drawer.locator(".user")
+    expect(user.locator(".user-name")).to_be_visible()
+    name, role = user.locator(".user-name").bounding_box(), user.locator(".user-role").bounding_box()
+    assert role["y"] >= name["y"] + name["height"] - 1  # the role under the name
+    assert "Test facilitatorFacilitator" not in user.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    check_page(page, "header-name-and-role-375px")
+
+
 # Elements that stick out to the right of the window (content cut off or needing a sideways
 # scroll), leaving out what sits in a scrolling table wrapper and what is hidden.
 _OVERFLOWING = """() => {
