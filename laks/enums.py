@@ -131,3 +131,39 @@ COLUMN_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.NUMBER, QuestionKind.D
 
 #: Default maximum lengths per kind, when a question does not state its own.
 DEFAULT_MAX_LENGTH = {QuestionKind.MARKDOWN: 10_000, QuestionKind.TEXT: 300}
+
+
+#: Every action the audit log records, in words for the admin who reads it (*Revisionslog*).
+#: Module workflow actions are ``module.<transition>``; the seed creates municipalities,
+#: programmes and units. A test makes sure every action written anywhere in laks is here.
+AUDIT_ACTION_LABELS = {
+    "auth.login": _l("Logged in"),
+    "auth.login_failed": _l("Login failed"),
+    "auth.logout": _l("Logged out"),
+    "user.create": _l("Person created"),
+    "user.set_password": _l("Password set"),
+    "user.activate": _l("Person activated"),
+    "user.deactivate": _l("Person deactivated"),
+    "definition.create": _l("Module definition created"),
+    "definition.update": _l("Question changed"),
+    "definition.add_question": _l("Question added"),
+    "module.start": _l("Module started"),
+    "module.save": _l("Saved"),
+    "module.autosave": _l("Saved automatically"),
+    "module.save_conflict": _l("Kept aside in a conflict"),
+    "module.submit": _l("Submitted"),
+    "module.approve": _l("Approved"),
+    "module.request_changes": _l("Changes requested"),
+    "module.withdraw": _l("Submission withdrawn"),
+    "module.reopen": _l("Module reopened"),
+    "module.comment": _l("Comment added"),
+    "municipality.create": _l("Municipality created"),
+    "programme.create": _l("Programme created"),
+    "unit.create": _l("Unit created"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action in words; an action without a label is shown as it is stored."""
+    label = AUDIT_ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
