@@ -9,7 +9,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from laks.enums import MODULE_KEYS, MODULE_TITLES, ModuleState, Role, audit_action_label
+from laks.enums import (
+    MODULE_KEYS,
+    MODULE_TITLES,
+    ModuleState,
+    ProgrammeStatus,
+    Role,
+    audit_action_label,
+)
 from laks.extensions import db
 from laks.i18n import format_moment
 from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, UnitModule, User
@@ -178,6 +185,7 @@ _DETAIL_LABELS = {
     "email": _l("e-mail"),
     "role": _l("role"),
     "reason": _l("reason"),
+    "status": _l("status"),
 }
 
 _REASONS = {
@@ -191,6 +199,8 @@ def _detail_value(key: str, value) -> str:
         return ModuleState(value).label
     if key == "role" and value in {r.value for r in Role}:
         return Role(value).label
+    if key == "status" and value in {s.value for s in ProgrammeStatus}:
+        return ProgrammeStatus(value).label
     if key == "reason" and value in _REASONS:
         return str(_REASONS[value])
     return str(value)
@@ -231,13 +241,17 @@ def unit_modules(unit_ids: list[int]) -> dict[tuple[int, str], UnitModule]:
 
 def steps_for(unit: Unit, saved: dict[tuple[int, str], UnitModule],
               today: date | None = None) -> list[Step]:
+    """The five steps of ``unit`` from its saved modules. A module is overdue when its due
+    date has passed while it can still be edited – and only while the programme runs:
+    nothing in a closed programme is overdue."""
     today = today or date.today()
+    running = unit.programme.is_running
     steps = []
     for position, key in enumerate(MODULE_KEYS, start=1):
         um = saved.get((unit.id, key))
         state = um.state if um is not None else ModuleState.NOT_STARTED
         due = unit.programme.due_on(key)
-        overdue = due is not None and due < today and state.editable
+        overdue = running and due is not None and due < today and state.editable
         steps.append(Step(key, position, MODULE_TITLES[key], state, due, overdue, um))
     return steps
 

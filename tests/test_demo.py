@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from laks.definitions.answers import missing_required
 from laks.enums import ModuleState as S
+from laks.enums import Role
 from laks.extensions import db
-from laks.models import ModuleRevision, Programme, StateChange, Unit, UnitModule
+from laks.models import ModuleRevision, Programme, StateChange, Unit, UnitModule, User
 from laks.privacy import any_cpr
 from laks.services.definitions import get_spec
 from laks.services.seed import load_seed
@@ -56,3 +57,20 @@ def test_demo_content_is_complete_and_clean(app):
     reviews = db.session.scalars(select(StateChange).where(
         StateChange.action.in_(["approve", "request_changes"])))
     assert all(change.comment for change in reviews)
+
+
+def test_demo_laks_units_show_nothing_overdue(app, client, login):
+    """LAKS ran in 2015–16 and is closed: none of its 17 units has a module marked overdue,
+    on the unit page or on a module page."""
+    report = load_seed(demo=True)
+    db.session.commit()
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    login(admin, password=report.demo_password)
+    laks = db.session.scalar(select(Programme).where(Programme.slug == "laks"))
+    assert len(laks.units) == 17
+    for unit in laks.units:
+        page = client.get(f"/enheder/{unit.id}").get_data(as_text=True)
+        assert "Forløbet er afsluttet" in page, unit.name
+        assert "Fristen er overskredet" not in page, unit.name
+        module = client.get(f"/enheder/{unit.id}/moduler/refleksion").get_data(as_text=True)
+        assert "Fristen er overskredet" not in module, unit.name

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
 from sqlalchemy import func, select
 
-from laks.enums import Role
+from laks.enums import ProgrammeStatus, Role
 from laks.extensions import db
 from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, User
-from laks.services.seed import load_seed, slugify
+from laks.services.seed import SEED_DIR, SeedError, load_seed, slugify
 
 KOMMUNEKODER = {
     "København": "0101", "Ballerup": "0151", "Gladsaxe": "0159",
@@ -94,3 +97,34 @@ def test_seed_slugify_handles_danish_letters():
     assert slugify("Værestedet, Mødestedet og Skuret") == "vaerestedet-moedestedet-og-skuret"
     assert slugify("Genoptrænings- og sundhedscentret") == "genoptraenings-og-sundhedscentret"
     assert slugify("Globus1") == "globus1"
+
+
+def test_seed_laks_is_closed_and_the_second_programme_runs(app):
+    load_seed()
+    db.session.commit()
+    status = {p.slug: p.status for p in db.session.scalars(select(Programme))}
+    assert status == {"laks": ProgrammeStatus.CLOSED,
+                      "lighed-i-praksis": ProgrammeStatus.RUNNING}
+
+
+def test_seed_sets_the_status_only_when_it_creates_the_programme(app):
+    """Once a programme exists, whether it runs is the network's decision: a later seed
+    leaves it as it is (and writes nothing)."""
+    load_seed()
+    laks = db.session.scalar(select(Programme).where(Programme.slug == "laks"))
+    laks.status = ProgrammeStatus.RUNNING
+    db.session.commit()
+    before = _snapshot()
+    assert load_seed().created == []
+    db.session.commit()
+    assert db.session.get(Programme, laks.id).status == ProgrammeStatus.RUNNING
+    assert _snapshot() == before
+
+
+def test_seed_refuses_an_unknown_status(app, tmp_path):
+    shutil.copytree(SEED_DIR, tmp_path / "seed")
+    path = tmp_path / "seed" / "programmes" / "laks.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("status: closed", "status: done"),
+                    encoding="utf-8")
+    with pytest.raises(SeedError, match="laks.yaml: status 'done'"):
+        load_seed(tmp_path / "seed")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from laks.enums import Role
+from laks import queries
+from laks.enums import ProgrammeStatus, Role
 from laks.services.seed import load_seed
 
 
@@ -109,3 +112,49 @@ def test_views_oversized_request_gets_our_own_page(client):
                                               "password": "p" * (3 * 1024 * 1024)})
     assert response.status_code == 413
     assert "For meget på én gang" in response.get_data(as_text=True)
+
+
+# --- a closed programme ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "overdue"), [(ProgrammeStatus.RUNNING, True),
+                                                 (ProgrammeStatus.CLOSED, False)], ids=str)
+def test_views_steps_overdue_only_while_the_programme_runs(make_unit, make_programme, status,
+                                                           overdue):
+    unit = make_unit(programme=make_programme(status=status))
+    steps = queries.module_steps(unit, today=date(2027, 1, 1))  # after every due date
+    assert [s.overdue for s in steps] == [overdue] * 5
+
+
+def _closed_unit(make_unit, make_programme):
+    programme = make_programme(name="LAKS 2015–16", status=ProgrammeStatus.CLOSED,
+                               starts_on=date(2015, 9, 1), ends_on=date(2016, 12, 31))
+    for n, due in enumerate(programme.module_dues):
+        due.due_on = date(2015, 11 + n, 1) if n < 2 else date(2016, n, 1)
+    return make_unit("Sundhedscenteret", programme=programme)
+
+
+def test_views_closed_programme_unit_page_says_so_and_nothing_is_overdue(
+        client, login, make_user, make_unit, make_programme):
+    unit = _closed_unit(make_unit, make_programme)
+    login(make_user(Role.STAFF, unit, tovholder=True))
+    page = client.get(f"/enheder/{unit.id}").get_data(as_text=True)
+    assert "Forløbet er afsluttet" in page
+    assert "overskredet" not in page.replace("intet i et afsluttet forløb er overskredet", "")
+    assert 'class="error"' not in page  # no step is marked as needing attention
+    running = make_unit("Sletten")
+    login(make_user(Role.STAFF, running, tovholder=True))
+    page = client.get(f"/enheder/{running.id}").get_data(as_text=True)
+    assert "Forløbet er afsluttet" not in page
+
+
+def test_views_programme_page_shows_its_status(client, login, make_user, make_unit,
+                                               make_programme):
+    unit = _closed_unit(make_unit, make_programme)
+    make_unit("Sletten")  # in a programme that runs
+    login(make_user(Role.ADMIN))
+    page = client.get(f"/programmer/{unit.programme_id}").get_data(as_text=True)
+    assert "Status: <span" in page and ">Afsluttet</span>" in page
+    assert "Forløbet er afsluttet" in page
+    home = client.get("/hjem").get_data(as_text=True)
+    assert ">Afsluttet</span>" in home and ">Kører</span>" in home

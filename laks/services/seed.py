@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from laks.audit import record
-from laks.enums import MODULE_KEYS, ObserverGroup, Role
+from laks.enums import MODULE_KEYS, ObserverGroup, ProgrammeStatus, Role
 from laks.extensions import db
 from laks.models import ModuleDue, Municipality, Programme, Unit
 from laks.services.accounts import create_user, find_user
@@ -90,6 +90,7 @@ def _load_programme(path: Path, municipalities: dict[str, Municipality], report)
             description=data.get("description", ""),
             starts_on=_date(data["starts_on"]),
             ends_on=_date(data["ends_on"]),
+            status=_status(data, path),
         )
         programme.module_dues = [
             ModuleDue(module_key=key, position=i, due_on=_date(data["modules"][key]))
@@ -97,7 +98,8 @@ def _load_programme(path: Path, municipalities: dict[str, Municipality], report)
         ]
         db.session.add(programme)
         db.session.flush()
-        record(None, "programme.create", programme, slug=programme.slug)
+        record(None, "programme.create", programme, slug=programme.slug,
+               status=programme.status.value)
         report.created.append(f"programme {programme.slug}")
 
     existing = {(u.municipality_id, u.name) for u in programme.units}
@@ -118,6 +120,18 @@ def _load_programme(path: Path, municipalities: dict[str, Municipality], report)
         db.session.flush()
         record(None, "unit.create", unit, name=unit.name)
         report.created.append(f"unit {unit.title}")
+
+
+def _status(data: dict, path: Path) -> ProgrammeStatus:
+    """The programme's ``status:`` (running when the file says nothing). The seed sets it
+    when it creates the programme and never afterwards: whether a programme still runs is
+    the network's decision once it exists, like its name and dates."""
+    value = data.get("status", ProgrammeStatus.RUNNING.value)
+    try:
+        return ProgrammeStatus(value)
+    except ValueError:
+        raise SeedError(f"{path.name}: status {value!r} is not "
+                        f"{' or '.join(s.value for s in ProgrammeStatus)}") from None
 
 
 def _date(value) -> date:
