@@ -3,7 +3,9 @@ workflow state shown, everything written through the real services."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -74,3 +76,32 @@ def test_demo_laks_units_show_nothing_overdue(app, client, login):
         assert "Fristen er overskredet" not in page, unit.name
         module = client.get(f"/enheder/{unit.id}/moduler/refleksion").get_data(as_text=True)
         assert "Fristen er overskredet" not in module, unit.name
+
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10}
+
+
+def test_demo_readme_tells_the_truth_about_the_demo(app):
+    """The README's demo numbers are what `seed --demo` makes: units filled per programme,
+    the units the two facilitators share, and the staff logins it names."""
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md")
+                      .read_text(encoding="utf-8").split())
+    said = re.search(r"fills modules for (\w+) units through the same services – (\w+) LAKS "
+                     r"units and the (\w+) units of a second programme", readme)
+    shared = re.search(r"facilitators, sharing the (\d+) units of both programmes "
+                       r"\((\d+) and (\d+)\)", readme)
+    assert said and shared, "the README no longer says how many units the demo fills"
+    report = load_seed(demo=True)
+    db.session.commit()
+    filled = {um.unit for um in db.session.scalars(select(UnitModule))}
+    by_programme = Counter(unit.programme.slug for unit in filled)
+    assert [_NUMBERS[word] for word in said.groups()] == [
+        len(filled), by_programme["laks"], by_programme["lighed-i-praksis"]]
+    facilitators = db.session.scalars(select(User).where(User.role == Role.FACILITATOR))
+    shares = sorted((len(f.memberships) for f in facilitators), reverse=True)
+    assert [int(n) for n in shared.groups()] == [
+        db.session.scalar(select(func.count(Unit.id))), *shares]
+    logins = {email for email, _role, _unit in report.demo_logins}
+    named = set(re.findall(r"`([a-z0-9.-]+@demo\.laks\.dk)`", readme))
+    assert named and named <= logins
