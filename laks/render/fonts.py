@@ -1,0 +1,114 @@
+"""One font subset per face for the whole book.
+
+Each part embeds its own subset of each face it uses, so a book joined from 50 parts
+would carry 50 copies of nearly the same font. WeasyPrint subsets with the original glyph
+ids kept (CIDToGIDMap /Identity), so every part's subset of a face can be replaced by one
+subset of the original font that holds the union of the glyphs the parts use: the parts'
+font dictionaries (widths, ToUnicode) stay as they are and all point to one font file.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+
+import pikepdf
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from pikepdf import Array, Dictionary, Name
+
+from .assets import font_files
+
+
+@cache
+def _bundled_by_postscript_name() -> dict[str, Path]:
+    names = {}
+    for path in font_files().values():
+        names[TTFont(str(path), lazy=True)["name"].getDebugName(6)] = path
+    return names
+
+
+def share_subsets(pdf: pikepdf.Pdf) -> int:
+    """Point every embedded subset of a bundled face to one shared subset; returns the
+    number of font files replaced. Fonts that are not bundled (fallbacks) are left alone."""
+    groups: dict[str, list] = {}
+    for descriptor, cids in _cid_fonts(pdf):
+        name = str(descriptor.FontName).split("+", 1)[-1]
+        groups.setdefault(name, []).append((descriptor, cids))
+    bundled = _bundled_by_postscript_name()
+    replaced = 0
+    for name, members in groups.items():
+        path = bundled.get(name) or bundled.get(_postscript_name(members[0][0]))
+        if path is None or len(members) < 2:
+            continue
+        union = set().union(*(cids for _, cids in members))
+        font = TTFont(str(path))
+        options = subset.Options(retain_gids=True, hinting=False, notdef_outline=True,
+                                 passthrough_tables=True, name_IDs=["*"],
+                                 layout_features=[], glyph_names=False)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(gids=sorted(union))
+        subsetter.subset(font)
+        data = io.BytesIO()
+        font.save(data)
+        shared = pikepdf.Stream(pdf, data.getvalue())
+        for descriptor, _ in members:
+            descriptor.FontFile2 = shared
+            replaced += 1
+    return replaced
+
+
+def _postscript_name(descriptor) -> str | None:
+    try:
+        data = descriptor.FontFile2.read_bytes()
+        return TTFont(io.BytesIO(data), lazy=True)["name"].getDebugName(6)
+    except Exception:  # noqa: BLE001 - an unreadable font is simply not shared
+        return None
+
+
+def _cid_fonts(pdf: pikepdf.Pdf):
+    """(FontDescriptor, used CIDs) of every TrueType CID font the pages use, once each."""
+    seen = set()
+    stack = []
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources")
+        if resources is not None:
+            stack.append(resources)
+    visited_resources = set()
+    while stack:
+        resources = stack.pop()
+        if resources.is_indirect:
+            if resources.objgen in visited_resources:
+                continue
+            visited_resources.add(resources.objgen)
+        for font in (resources.get("/Font") or Dictionary()).values():
+            if font.get("/Subtype") != Name.Type0:
+                continue
+            cid_font = font.DescendantFonts[0]
+            descriptor = cid_font.get("/FontDescriptor")
+            if descriptor is None or "/FontFile2" not in descriptor:
+                continue
+            if descriptor.objgen in seen:
+                continue
+            seen.add(descriptor.objgen)
+            yield descriptor, _cids(cid_font.get("/W", Array()))
+        for xobject in (resources.get("/XObject") or Dictionary()).values():
+            inner = xobject.get("/Resources")
+            if inner is not None:
+                stack.append(inner)
+
+
+def _cids(widths) -> set[int]:
+    """The CIDs listed in a /W array: ``c [w1 w2 …]`` or ``cfirst clast w``."""
+    cids = set()
+    i = 0
+    while i < len(widths):
+        first = int(widths[i])
+        if isinstance(widths[i + 1], Array):
+            cids.update(range(first, first + len(widths[i + 1])))
+            i += 2
+        else:
+            cids.update(range(first, int(widths[i + 1]) + 1))
+            i += 3
+    return cids

@@ -1,0 +1,168 @@
+"""Rendering the parts of the book with WeasyPrint, each cached on disk by a hash of its
+HTML and the layout.
+
+A part is a complete PDF/UA-1 document: the front matter, a batch of cases or the index.
+Parts are rendered in worker processes (laks.render.worker) when there are several:
+WeasyPrint is single-threaded, and a worker that exits gives its memory back. When there
+is only one, it is rendered in this process: a rebuild after one changed case should not
+pay for starting a worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Empty, Queue
+
+from .assets import ROOT, layout_fingerprint
+
+# Bump when the engine changes what a part's PDF contains (not needed for template, CSS or
+# font changes: those are in the layout fingerprint).
+ENGINE_VERSION = "1"
+PDF_VARIANT = "pdf/ua-1"
+JOBS_PER_WORKER = 8
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part to render: its HTML and the anchors whose page the engine needs."""
+
+    kind: str
+    html: str
+    anchors: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(f"{ENGINE_VERSION}:{layout_fingerprint()}:{self.kind}:".encode())
+        digest.update(self.html.encode())
+        return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered part in the cache: its file, its page count, the 0-based page of each
+    anchor asked for, and the URLs the fetcher refused."""
+
+    path: Path
+    pages: int
+    anchors: dict[str, int]
+    refused: tuple[str, ...] = ()
+
+
+def cached(part: Part, cache_dir: Path) -> Rendered | None:
+    """The part from the cache, or None."""
+    meta = cache_dir / f"{part.key}.json"
+    pdf = cache_dir / f"{part.key}.pdf"
+    if not (meta.is_file() and pdf.is_file()):
+        return None
+    data = json.loads(meta.read_text())
+    return Rendered(pdf, data["pages"], data["anchors"], tuple(data.get("refused", ())))
+
+
+def render_parts(parts: list[Part], cache_dir: Path, workers: int | None = None) -> list[Rendered]:
+    """Render the parts (none of them cached) into the cache, in parallel when several.
+
+    Raises RuntimeError if a worker fails.
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [{"html": part.html, "anchors": list(part.anchors), "stem": str(cache_dir / part.key)}
+            for part in parts]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        results = [render_one(job["html"], tuple(job["anchors"]), job["stem"]) for job in jobs]
+    else:
+        results = _in_workers(jobs, workers)
+    return [Rendered(Path(path), pages, anchors, tuple(refused))
+            for path, pages, anchors, refused in results]
+
+
+def _in_workers(jobs: list[dict], workers: int) -> list:
+    """Hand the jobs to ``workers`` worker processes, the next job to whichever is free;
+    a worker is replaced after JOBS_PER_WORKER jobs so that none grows for long."""
+    queue: Queue = Queue()
+    for number, job in enumerate(jobs):
+        queue.put((number, job))
+    results: list = [None] * len(jobs)
+    errors: list[str] = []
+
+    def drive():
+        process, done = None, 0
+        try:
+            while not errors:
+                try:
+                    number, job = queue.get_nowait()
+                except Empty:
+                    return
+                if process is None or done >= JOBS_PER_WORKER:
+                    _stop(process)
+                    process, done = _start_worker(), 0
+                process.stdin.write(json.dumps(job) + "\n")
+                process.stdin.flush()
+                answer = json.loads(process.stdout.readline() or '{"ok": false, '
+                                    '"error": "the worker stopped"}')
+                done += 1
+                if not answer["ok"]:
+                    errors.append(answer["error"])
+                    return
+                results[number] = answer["result"]
+        finally:
+            _stop(process)
+
+    threads = [threading.Thread(target=drive, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"Rendering a part failed: {errors[0]}")
+    return results
+
+
+def _start_worker() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(Path(__file__).with_name("worker.py"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=str(ROOT), bufsize=1)
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is not None:
+        process.stdin.close()
+        process.wait(timeout=60)
+        process.stdout.close()
+
+
+def render_one(html: str, anchors: tuple[str, ...], stem: str):
+    """Render one part to ``stem``.pdf and write ``stem``.json (in a worker or here)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from .assets import SafeFetcher, stylesheet_text
+    from .tagging import prefix_struct_ids
+
+    fetcher = SafeFetcher()
+    fonts = FontConfiguration()
+    document = HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=[CSS(string=stylesheet_text(), url_fetcher=fetcher, font_config=fonts)],
+        font_config=fonts)
+    wanted = set(anchors)
+    found = {}
+    for number, page in enumerate(document.pages):
+        for name in wanted.intersection(page.anchors):
+            found.setdefault(name, number)
+    tmp = f"{stem}.{os.getpid()}.tmp"
+    document.write_pdf(tmp, pdf_variant=PDF_VARIANT)
+    pages = len(document.pages)
+    del document
+    # Table header cells carry IDs made from object numbers, which repeat across parts:
+    # make them unique to this part before it is joined with others.
+    prefix_struct_ids(tmp, Path(stem).name[:8])
+    os.replace(tmp, f"{stem}.pdf")
+    Path(f"{stem}.json").write_text(json.dumps(
+        {"pages": pages, "anchors": found, "refused": fetcher.refused}))
+    return f"{stem}.pdf", pages, found, fetcher.refused
