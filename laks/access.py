@@ -103,6 +103,9 @@ RULES: dict[str, Rule] = {
     # stale form gets a clear message and keeps its text instead of a bare 403).
     "module.save": is_staff_of_unit,
     "module.submit": is_staff_of_unit,
+    # Taking a submission back to draft before it is reviewed (the workflow table allows it
+    # only from "submitted").
+    "module.withdraw": is_staff_of_unit,
     "module.review": facilitates_unit | is_admin,
     "module.comment": is_staff_of_unit | facilitates_unit | is_admin,
     # The module definitions (questions) of the network.

@@ -178,3 +178,14 @@ class QuestionAddForm(QuestionEditForm):
             data["columns"] = [{"key": k, "kind": kind, "label": {"da": da or k, "en": en}}
                                for k, kind, da, en in _parse_lines(self.columns.data, 4)]
         return data
+
+
+class ReopenForm(FlaskForm):
+    """A facilitator reopens an approved module; the comment to the unit is required."""
+
+    comment = TextAreaField(
+        _l("Comment to the unit"),
+        validators=[DataRequired(_l("Write a comment to the unit – it is required for this step.")),
+                    TextLength(5000), no_cpr],
+        render_kw={"rows": 4},
+    )

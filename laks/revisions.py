@@ -1,4 +1,5 @@
-"""Comparing two versions of a module's answers, question by question."""
+"""Comparing two versions of a module's answers, question by question; and which revisions
+the workflow's steps were taken at (what was submitted, what the facilitator reviewed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 from flask_babel import format_decimal
 
 from laks.definitions import ModuleSpec, Question
-from laks.enums import QuestionKind
+from laks.enums import ModuleState, QuestionKind
+from laks.models import ModuleRevision, StateChange, UnitModule
 from laks.rendering import format_iso_date
 
 
@@ -69,3 +71,57 @@ def diff_answers(spec: ModuleSpec, old: dict, new: dict) -> list[QuestionDiff]:
                 lines += [("added", line) for line in b[j1:j2]]
         result.append(QuestionDiff(question, lines))
     return result
+
+
+#: Workflow steps that mark the revision they were taken at on the revisions page.
+MARKED_STEPS = ("submit", "request_changes", "approve", "reopen")
+#: Steps that send a module back to the unit for changes, after a facilitator read it.
+_CHANGE_REQUESTS = ("request_changes", "reopen")
+
+
+def revision_marks(unit_module: UnitModule) -> dict[int, list[StateChange]]:
+    """For each revision number, the workflow steps taken at it (submitted, changes
+    requested, approved, reopened), oldest first, each kind of step once."""
+    marks: dict[int, list[StateChange]] = {}
+    for change in unit_module.state_changes:
+        if change.action not in MARKED_STEPS or change.revision_number is None:
+            continue
+        steps = marks.setdefault(change.revision_number, [])
+        if all(step.action != change.action for step in steps):
+            steps.append(change)
+    return marks
+
+
+@dataclass
+class ChangesSinceReview:
+    """What a unit changed between the revision its facilitator asked changes for and the
+    revision it has now submitted again."""
+
+    request: StateChange
+    reviewed: ModuleRevision
+    submitted: ModuleRevision
+    diff: list[QuestionDiff]  # only the questions whose answer changed
+
+
+def changes_since_review(unit_module: UnitModule, spec: ModuleSpec) -> ChangesSinceReview | None:
+    """For a module submitted again after changes were requested (or after it was
+    reopened): the changes since the revision the facilitator reviewed. None when the
+    module is not submitted, or was never sent back for changes."""
+    if unit_module.state != ModuleState.SUBMITTED:
+        return None
+    steps = unit_module.state_changes
+    submits = [i for i, step in enumerate(steps) if step.action == "submit"]
+    if not submits:
+        return None
+    submit = steps[submits[-1]]
+    request = next((step for step in reversed(steps[:submits[-1]])
+                    if step.action in _CHANGE_REQUESTS), None)
+    if request is None:
+        return None
+    by_number = {r.number: r for r in unit_module.revisions}
+    reviewed = by_number.get(request.revision_number)
+    submitted = by_number.get(submit.revision_number)
+    if reviewed is None or submitted is None:
+        return None
+    diff = [d for d in diff_answers(spec, reviewed.answers, submitted.answers) if d.changed]
+    return ChangesSinceReview(request, reviewed, submitted, diff)

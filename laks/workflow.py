@@ -3,6 +3,9 @@ the only code that writes a module's state.
 
     not started → draft → submitted → changes requested → submitted again → approved
 
+Staff may withdraw a submission the facilitator has not reviewed yet (back to draft), and a
+facilitator (or the admin) may reopen an approved module with a comment (changes requested).
+
 Each row names the access action the actor needs (looked up in :mod:`laks.access`) and
 whether a comment is required. A transition writes a StateChange row (the review timeline)
 and an AuditEvent, sets the times, and flushes; the caller commits.
@@ -44,6 +47,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                label=_l("Approve")),
     Transition(S.SUBMITTED, "request_changes", S.CHANGES_REQUESTED, "module.review",
                needs_comment=True, label=_l("Request changes")),
+    Transition(S.SUBMITTED, "withdraw", S.DRAFT, "module.withdraw",
+               label=_l("Withdraw the submission")),
+    Transition(S.APPROVED, "reopen", S.CHANGES_REQUESTED, "module.review", needs_comment=True,
+               label=_l("Reopen the module")),
 )
 
 _BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
@@ -90,14 +97,26 @@ def transition(unit_module: UnitModule, action: str, *, actor: User, comment: st
         unit_module.submitted_at = now
     if row.target == S.APPROVED:
         unit_module.approved_at = now
+    elif source == S.APPROVED:
+        unit_module.approved_at = None  # reopened: no longer approved
     if unit_module.id is None:
         db.session.add(unit_module)
     change = StateChange(unit_module=unit_module, action=action, from_state=source,
-                         to_state=row.target, actor=actor, comment=comment, at=now)
+                         to_state=row.target, actor=actor, comment=comment, at=now,
+                         revision_number=latest_revision_number(unit_module))
     db.session.add(change)
     db.session.flush()
-    record_module(actor, f"module.{action}", unit_module, to=row.target.value)
+    record_module(actor, f"module.{action}", unit_module,
+                  **{"from": source.value, "to": row.target.value},
+                  revision=change.revision_number)
     return change
+
+
+def latest_revision_number(unit_module: UnitModule) -> int | None:
+    """The number of the revision that holds the module's answers now: the latest one that
+    was saved (answers kept aside in a conflict are not what is stored). None before the
+    first save."""
+    return max((r.number for r in unit_module.revisions if r.kind != "conflict"), default=None)
 
 
 def _action_label(action: str) -> str:

@@ -27,6 +27,7 @@ EXPECTED = {
     "module.edit": {"staff_own", "tovholder_own"},
     "module.save": {"staff_own", "tovholder_own"},
     "module.submit": {"staff_own", "tovholder_own"},
+    "module.withdraw": {"staff_own", "tovholder_own"},
     "module.review": {"facilitator_own", "admin"},
     "module.comment": {"staff_own", "tovholder_own", "facilitator_own", "admin"},
     "definition.edit": {"admin"},

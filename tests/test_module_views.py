@@ -10,6 +10,7 @@ from laks.enums import ModuleState as S
 from laks.extensions import db
 from laks.models import AuditEvent, ModuleComment, ModuleRevision, UnitModule
 from laks.services import modules as service
+from laks.services.definitions import get_spec
 from tests.conftest import PASSWORD
 from tests.test_workflow import COMPLETE_UDFORDRING, module_in
 
@@ -233,15 +234,18 @@ WRITES = [
     ("save", "", lambda: form(0, challenge_title="Indtrængen")),
     ("autosave", "/autosave", lambda: form(0, challenge_title="Indtrængen")),
     ("review", "/vurdering", lambda: {"decision": "approve", "comment": "Godkendt"}),
+    ("withdraw", "/traek-tilbage", dict),
+    ("reopen", "/genaabn", lambda: {"comment": "Genåbnet"}),
     ("comment", "/kommentarer", lambda: {"body": "Indtrængen"}),
 ]
+WRITE_STATE = {"review": S.SUBMITTED, "withdraw": S.SUBMITTED, "reopen": S.APPROVED}
 OUTSIDERS = ["other_staff", "other_facilitator", "observer"]
 
 
 @pytest.mark.parametrize("who", OUTSIDERS)
 @pytest.mark.parametrize(("name", "suffix", "data"), WRITES, ids=[w[0] for w in WRITES])
 def test_module_views_outsiders_cannot_write(client, login, team, who, name, suffix, data):
-    um = module_in(team, S.SUBMITTED if name == "review" else S.DRAFT)
+    um = module_in(team, WRITE_STATE.get(name, S.DRAFT))
     before = (um.state, dict(um.answers), len(um.revisions))
     login(getattr(team, who))
     response = client.post(url(team, suffix=suffix), data=data())
@@ -322,17 +326,235 @@ def test_module_views_next_step_prefers_changes_requested(team):
     assert [s.state for s in steps][:2] == [S.CHANGES_REQUESTED, S.NOT_STARTED]
 
 
-def test_module_views_save_in_the_same_instant_keeps_the_text(client, login, team, monkeypatch):
-    """Two first saves racing: the loser's flush hits the unique row (or the stale version);
-    the page comes back with the text, never an error page."""
-    from sqlalchemy.orm.exc import StaleDataError
+# --- every save is kept, and none is a copy of the last ------------------------------------
 
-    def collide(*args, **kwargs):
-        raise StaleDataError("another save won")
 
+def test_module_views_save_without_changes_adds_no_revision(client, login, team):
     login(team.tovholder)
-    monkeypatch.setattr(service, "save_answers", collide)
-    response = client.post(url(team), data=form(challenge_title="Min tekst i kapløbet"))
-    assert response.status_code == 409
+    assert client.post(url(team), data=form(challenge_title="Samme tekst")).status_code == 302
+    um = stored(team)
+    version = um.version
+    again = client.post(url(team), data=form(version, challenge_title="Samme tekst"),
+                        follow_redirects=True)
+    assert again.status_code == 200
+    assert "Intet er ændret, siden modulet sidst blev gemt." in again.get_data(as_text=True)
+    um = stored(team)
+    assert [r.number for r in um.revisions] == [1]
+    assert um.version == version
+    assert len(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "module.save", AuditEvent.object_id == um.id)).all()) == 1
+    # A real change is saved as ever.
+    client.post(url(team), data=form(version, challenge_title="Ny tekst"))
+    assert [r.answers["challenge_title"] for r in stored(team).revisions] == [
+        "Samme tekst", "Ny tekst"]
+
+
+def test_module_views_refused_submit_adds_no_copy_of_the_last_revision(client, login, team):
+    login(team.tovholder)
+    first = client.post(url(team), data=form(intent="submit", challenge_title="Kun titel"))
+    assert first.status_code == 422
+    version = stored(team).version
+    assert f'name="version" type="hidden" value="{version}"' in first.get_data(as_text=True)
+    second = client.post(url(team), data=form(version, intent="submit",
+                                              challenge_title="Kun titel"))
+    assert second.status_code == 422
+    assert "4 obligatoriske svar mangler" in second.get_data(as_text=True)
+    um = stored(team)
+    assert [(r.number, r.kind) for r in um.revisions] == [(1, "save")]
+    assert um.version == version and um.state == S.DRAFT
+
+
+def test_module_views_submit_of_saved_answers_marks_that_revision(client, login, team):
+    login(team.tovholder)
+    client.post(url(team), data=form(**COMPLETE_UDFORDRING))
+    um = stored(team)
+    response = client.post(url(team), data=form(um.version, intent="submit",
+                                                **COMPLETE_UDFORDRING))
+    assert response.status_code == 302
+    um = stored(team)
+    assert um.state == S.SUBMITTED
+    assert [r.number for r in um.revisions] == [1]
+    assert um.state_changes[-1].revision_number == 1
+
+
+# --- the exchange between the unit and its facilitator -------------------------------------
+
+CHANGE_REQUEST = "Tilføj **jeres egne tal**:\n\n- hvor mange startede\n- hvor mange faldt fra"
+
+
+def changes_requested_box(page: str) -> str:
+    return page.split('class="alert alert-warning changes-requested"')[1].split("</section>")[0]
+
+
+def test_module_views_change_request_is_shown_as_markdown(client, login, team):
+    um = module_in(team, S.SUBMITTED)
+    service.review(um, "request_changes", actor=team.facilitator, comment=CHANGE_REQUEST)
+    db.session.commit()
+    login(team.tovholder)
+    page = client.get(url(team)).get_data(as_text=True)
+    box = changes_requested_box(page)
+    assert "Jeres facilitator beder om ændringer" in box
+    assert "<strong>jeres egne tal</strong>" in box
+    assert "<li>hvor mange startede</li>" in box and "<li>hvor mange faldt fra</li>" in box
+    assert "**" not in box
+
+
+def test_module_views_change_request_markdown_is_sanitised(client, login, team):
+    um = module_in(team, S.SUBMITTED)
+    service.review(um, "request_changes", actor=team.facilitator,
+                   comment="Se [her](javascript:alert(1)) <script>alert(2)</script>")
+    db.session.commit()
+    login(team.tovholder)
+    box = changes_requested_box(client.get(url(team)).get_data(as_text=True))
+    assert "javascript:" not in box and "<script" not in box
+
+
+def test_module_views_review_without_comment_gets_the_error_summary(client, login, team):
+    module_in(team, S.SUBMITTED)
+    login(team.facilitator)
+    response = client.post(url(team, suffix="/vurdering"),
+                           data={"decision": "request_changes", "comment": "  "})
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "En anden gemte i samme øjeblik" in page and "Min tekst i kapløbet" in page
+    summary = page.split('id="error-summary"')[1].split("</div>\n  </div>")[0]
+    assert 'data-module="error-summary"' in page
+    assert 'href="#comment"' in summary and "påkrævet" in summary
+    assert page.index('id="error-summary"') < page.index('id="review-heading"')
+    assert 'aria-invalid="true"' in page.split('id="review-heading"')[1]
+    assert stored(team).state == S.SUBMITTED
+
+
+def resubmit(client, team, **changes):
+    """Staff change the answers and submit again (the module has changes requested)."""
+    um = stored(team)
+    return client.post(url(team), data=form(um.version, intent="submit",
+                                            **{**um.answers, **changes}))
+
+
+def test_module_views_facilitator_sees_what_changed_since_asking(client, login, team):
+    module_in(team, S.CHANGES_REQUESTED)
+    login(team.tovholder)
+    assert resubmit(client, team, why_it_matters="Seks af fjorten faldt fra.").status_code \
+        == 302
+    staff_page = client.get(url(team)).get_data(as_text=True)
+    assert "Ændringer siden du bad om ændringer" not in staff_page
+    client.post("/log-ud")
+    login(team.facilitator)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Ændringer siden du bad om ændringer" in page
+    section = page.split('id="since-review-heading"')[1].split("</section>\n  </section>")[0]
+    assert "Revision 1" in section and "revision 2" in section
+    assert "<del>" in section and COMPLETE_UDFORDRING["why_it_matters"] in section
+    assert "<ins>" in section and "Seks af fjorten faldt fra." in section
+    assert COMPLETE_UDFORDRING["health_offer"] not in section  # unchanged: not listed
+    assert "revisioner?fra=1&amp;til=2" in section
+    assert page.index('id="since-review-heading"') < page.index('id="review-heading"')
+
+
+def test_module_views_resubmitted_unchanged_says_so(client, login, team):
+    module_in(team, S.CHANGES_REQUESTED)
+    login(team.tovholder)
+    assert resubmit(client, team).status_code == 302
+    client.post("/log-ud")
+    login(team.facilitator)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Ingen svar er ændret, siden der blev bedt om ændringer." in page
+
+
+def test_module_views_revisions_page_marks_submitted_and_reviewed(client, login, team):
+    um = module_in(team, S.CHANGES_REQUESTED)
+    service.save_answers(um, {"why_it_matters": "Nye tal."}, actor=team.staff,
+                         base_version=um.version)  # revision 2: never submitted
+    service.save_answers(um, {"why_it_matters": "Nye tal, rettet."}, actor=team.staff,
+                         base_version=um.version)  # revision 3
+    service.submit(um, get_spec("udfordring"), actor=team.staff)
+    service.review(um, "approve", actor=team.facilitator, comment="Godkendt.")
+    db.session.commit()
+    login(team.facilitator)
+    page = client.get(url(team, suffix="/revisioner")).get_data(as_text=True)
+    assert "Indsendt og vurderet" in page
+    rows = {}
+    for row in page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]:
+        number = int(row.split("<td>")[1].split("</td>")[0])
+        steps = row.split('class="revision-steps">')[1].split("</td>")[0]
+        rows[number] = [part.split("</span>")[0].split(">")[-1]
+                        for part in steps.split("<span")[1:]]
+    assert rows == {1: ["Indsendt", "Ændringer ønsket"], 2: [],
+                    3: ["Indsendt", "Godkendt"]}
+
+
+def test_module_views_staff_withdraw_a_submission(client, login, team):
+    module_in(team, S.SUBMITTED)
+    login(team.facilitator)
+    assert "Træk indsendelsen tilbage" not in client.get(url(team)).get_data(as_text=True)
+    client.post("/log-ud")
+    login(team.staff)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Træk indsendelsen tilbage" in page
+    assert f'action="{url(team, suffix="/traek-tilbage")}"' in page
+    # Without the form's CSRF token nothing happens.
+    assert client.post(url(team, suffix="/traek-tilbage"), csrf=False).status_code == 400
+    assert stored(team).state == S.SUBMITTED
+    response = client.post(url(team, suffix="/traek-tilbage"), follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Indsendelsen er trukket tilbage" in page
+    assert "Trukket tilbage" in page.split('id="timeline-heading"')[1]
+    assert 'name="challenge_title"' in page  # editable again
+    um = stored(team)
+    assert um.state == S.DRAFT
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "module.withdraw", AuditEvent.object_id == um.id)).all()
+    assert [(e.actor_id, e.details["unit_id"], e.details["module"]) for e in events] == [
+        (team.staff.id, team.unit.id, "udfordring")]
+    # Once withdrawn there is nothing to withdraw: a clear message, not an error page.
+    again = client.post(url(team, suffix="/traek-tilbage"))
+    assert again.status_code == 409 and "ikke muligt" in again.get_data(as_text=True)
+
+
+def test_module_views_facilitator_cannot_withdraw(client, login, team):
+    module_in(team, S.SUBMITTED)
+    login(team.facilitator)
+    assert client.post(url(team, suffix="/traek-tilbage")).status_code == 403
+    assert stored(team).state == S.SUBMITTED
+
+
+def test_module_views_facilitator_reopens_an_approved_module(client, login, team):
+    module_in(team, S.APPROVED)
+    login(team.tovholder)
+    assert "Genåbn modulet" not in client.get(url(team)).get_data(as_text=True)
+    client.post("/log-ud")
+    login(team.facilitator)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "Genåbn modulet" in page and 'id="review-heading"' not in page
+    empty = client.post(url(team, suffix="/genaabn"), data={"comment": ""})
+    assert empty.status_code == 422
+    page = empty.get_data(as_text=True)
+    assert 'id="error-summary"' in page and 'href="#comment"' in page
+    assert stored(team).state == S.APPROVED
+    done = client.post(url(team, suffix="/genaabn"), data={"comment": CHANGE_REQUEST},
+                       follow_redirects=True)
+    assert "Modulet er genåbnet" in done.get_data(as_text=True)
+    um = stored(team)
+    assert um.state == S.CHANGES_REQUESTED and um.approved_at is None
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "module.reopen", AuditEvent.object_id == um.id)).all()
+    assert [(e.actor_id, e.details["module"]) for e in events] == [
+        (team.facilitator.id, "udfordring")]
+    client.post("/log-ud")
+    login(team.tovholder)
+    page = client.get(url(team)).get_data(as_text=True)
+    assert "<strong>jeres egne tal</strong>" in changes_requested_box(page)
+    assert "Genåbnet" in page.split('id="timeline-heading"')[1]
+    assert 'name="challenge_title"' in page  # the unit edits again
+
+
+def test_module_views_unanswered_questions_sent_empty_are_no_change(client, login, team):
+    """The form sends every question; those never answered come as empty, which is the
+    same as what is stored – no new revision."""
+    um = module_in(team, S.DRAFT)
+    login(team.tovholder)
+    response = client.post(url(team), data=form(um.version, **COMPLETE_UDFORDRING),
+                           follow_redirects=True)
+    assert "Intet er ændret" in response.get_data(as_text=True)
+    assert [r.number for r in stored(team).revisions] == [1]

@@ -64,27 +64,28 @@ def _next_number(unit_module: UnitModule) -> int:
 
 
 def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_version: int,
-                 autosave: bool = False) -> ModuleRevision:
+                 autosave: bool = False) -> ModuleRevision | None:
     """Store ``answers`` (merged over the stored ones, so answers to questions no longer in
-    the definition survive) and keep a revision.
+    the definition survive) and keep a revision. Returns the revision, or None when the
+    answers are the ones already stored: then nothing is written, so pressing "save" (or a
+    refused "submit") twice never adds a revision identical to the last.
 
     ``base_version`` is the version the user's form was loaded from; if the module has been
     saved since, nothing is overwritten: the answers are kept as a "conflict" revision and
     SaveConflict is raised. Raises Forbidden if the actor may not edit now (wrong person, or
-    a state that is not editable) and PersonalDataError for CPR-like text.
+    a state that is not editable) and PersonalDataError for CPR-like text. A save that
+    started from the same version as another one in the same instant fails at the flush
+    (StaleDataError, or IntegrityError for two first saves): the caller rolls back and
+    keeps the answers with :func:`keep_conflict`.
     """
     require(actor, "module.edit", unit_module)
     if any_cpr(answers.values()):
         raise PersonalDataError("cpr")
     merged = {**(unit_module.answers or {}), **answers}
     if unit_module.id is not None and base_version != unit_module.version:
-        kept = ModuleRevision(unit_module=unit_module, number=_next_number(unit_module),
-                              kind="conflict", answers=merged, author=actor)
-        db.session.add(kept)
-        db.session.flush()
-        record_module(actor, "module.save_conflict", unit_module, base=base_version,
-                      current=unit_module.version)
-        raise SaveConflict(unit_module, merged, kept)
+        raise keep_conflict(unit_module, answers, actor=actor, base_version=base_version)
+    if unit_module.revisions and _same_answers(merged, unit_module.answers or {}):
+        return None
     if unit_module.state == ModuleState.NOT_STARTED:
         transition(unit_module, "start", actor=actor)
     now = utcnow()
@@ -103,6 +104,36 @@ def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_ve
     record_module(actor, "module.autosave" if autosave else "module.save", unit_module,
                   version=unit_module.version, revision=revision.number)
     return revision
+
+
+def _same_answers(one: dict, other: dict) -> bool:
+    """Whether two sets of answers say the same: no answer is no answer, whether it is
+    missing or stored as None, "" or []."""
+    def answer(values, key):
+        value = values.get(key)
+        return None if value in (None, "", []) else value
+
+    return all(answer(one, key) == answer(other, key) for key in {*one, *other})
+
+
+def keep_conflict(unit_module: UnitModule, answers: dict, *, actor: User,
+                  base_version: int) -> SaveConflict:
+    """Keep ``answers`` (over the stored ones) as a revision of kind "conflict" – someone
+    else saved first – and return the SaveConflict that tells the caller what to show.
+
+    Used by :func:`save_answers`, and by the view after a save lost a race in the database
+    and was rolled back: the person's answers are kept all the same. Raises Forbidden if
+    the actor may not save answers in this unit at all.
+    """
+    require(actor, "module.save", unit_module)
+    merged = {**(unit_module.answers or {}), **answers}
+    kept = ModuleRevision(unit_module=unit_module, number=_next_number(unit_module),
+                          kind="conflict", answers=merged, author=actor)
+    db.session.add(kept)
+    db.session.flush()
+    record_module(actor, "module.save_conflict", unit_module, base=base_version,
+                  current=unit_module.version, revision=kept.number)
+    return SaveConflict(unit_module, merged, kept)
 
 
 def _latest_autosave(unit_module: UnitModule, actor: User, now) -> ModuleRevision | None:
@@ -131,6 +162,21 @@ def review(unit_module: UnitModule, action: str, *, actor: User, comment: str):
     if looks_like_cpr(comment):
         raise PersonalDataError("cpr")
     return transition(unit_module, action, actor=actor, comment=comment)
+
+
+def withdraw(unit_module: UnitModule, *, actor: User):
+    """Take a submission back to draft before the facilitator has reviewed it (staff of the
+    unit). Raises WorkflowError when the module is not submitted, Forbidden for others."""
+    return transition(unit_module, "withdraw", actor=actor)
+
+
+def reopen(unit_module: UnitModule, *, actor: User, comment: str):
+    """Reopen an approved module: changes are requested again, with a comment to the unit
+    (a facilitator of the unit or the admin). Raises WorkflowError when the module is not
+    approved or the comment is missing, Forbidden for others."""
+    if looks_like_cpr(comment):
+        raise PersonalDataError("cpr")
+    return transition(unit_module, "reopen", actor=actor, comment=comment)
 
 
 def add_comment(unit_module: UnitModule, body: str, *, actor: User) -> ModuleComment:

@@ -14,9 +14,9 @@ from laks.access import can
 from laks.definitions.forms import answers_from_form, build_module_form, form_data
 from laks.enums import MODULE_KEYS
 from laks.extensions import db
-from laks.forms import CommentForm, ReviewForm
+from laks.forms import CommentForm, EmptyForm, ReopenForm, ReviewForm
 from laks.models import Unit, UnitModule
-from laks.revisions import diff_answers
+from laks.revisions import changes_since_review, diff_answers, revision_marks
 from laks.services import modules as service
 from laks.services.definitions import get_spec
 from laks.views import guard
@@ -45,7 +45,7 @@ def _base_version(form) -> int:
 
 
 def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=None,
-          review_form=None, comment_form=None):
+          review_form=None, comment_form=None, reopen_form=None):
     """Render the module page; every view that shows the module comes through here."""
     spec = get_spec(unit_module.module_key)
     user = current_user._get_current_object()
@@ -63,6 +63,9 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
         actions=workflow.available(unit_module, user),
         review_form=review_form or ReviewForm(formdata=None),
         comment_form=comment_form or CommentForm(formdata=None),
+        reopen_form=reopen_form or ReopenForm(formdata=None),
+        step_form=EmptyForm(formdata=None),
+        since_review=changes_since_review(unit_module, spec),
         steps=queries.module_steps(unit_module.unit),
     ), status
 
@@ -101,19 +104,24 @@ def save(unit_module: UnitModule):
 
     answers = answers_from_form(spec, form)
     try:
-        service.save_answers(unit_module, answers, actor=user,
-                             base_version=_base_version(form))
+        saved = service.save_answers(unit_module, answers, actor=user,
+                                     base_version=_base_version(form))
     except service.SaveConflict as conflict:
         db.session.commit()  # keep the user's answers as a "conflict" revision
         return _conflict_page(unit_module, spec, conflict)
     except (StaleDataError, IntegrityError):
-        # Another save landed in the same instant: start again from what is stored now,
-        # with everything this person typed still in the form.
-        db.session.rollback()
-        flash(_("Someone else saved at the same moment. Your text is still in the form: "
-                "save again to compare the two versions."), "error")
-        fresh = service.unit_module_for(unit_module.unit, unit_module.module_key)
-        return _page(fresh, form=form, status=409)
+        # Another save landed in the same instant: keep this person's answers as a revision
+        # all the same, and show the two versions to merge.
+        kept = _keep_after_race(unit_module, answers, user, _base_version(form))
+        if kept is None:
+            flash(_("Someone else saved at the same moment. Your text is still in the form: "
+                    "save again to compare the two versions."), "error")
+            fresh = service.unit_module_for(unit_module.unit, unit_module.module_key)
+            return _page(fresh, form=form, status=409)
+        return _conflict_page(kept.unit_module, spec, kept)
+    if saved is None and intent != "submit":
+        flash(_("Nothing has changed since the last save."), "info")
+        return redirect(_url(unit_module))
 
     if intent == "submit":
         try:
@@ -133,6 +141,29 @@ def save(unit_module: UnitModule):
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(_url(unit_module))
+
+
+def _keep_after_race(unit_module, answers, user, base_version, attempts: int = 3):
+    """After a save lost a race in the database: roll back, and keep the answers as a
+    "conflict" revision in a fresh transaction (committed). Returns the SaveConflict, or
+    None if the module cannot be found (nothing was ever stored)."""
+    db.session.rollback()
+    unit_id, module_key = unit_module.unit_id, unit_module.module_key
+    for attempt in range(attempts):
+        if attempt:
+            db.session.rollback()
+        fresh = service.unit_module_for(db.session.get(Unit, unit_id), module_key)
+        if fresh.id is None:
+            return None
+        try:
+            conflict = service.keep_conflict(fresh, answers, actor=user,
+                                             base_version=base_version)
+            db.session.commit()
+            return conflict
+        except IntegrityError:  # a revision number taken in the same instant: try again
+            if attempt == attempts - 1:
+                raise
+    return None
 
 
 def _comparable(answer):
@@ -165,9 +196,10 @@ def autosave(unit_module: UnitModule):
     if not form.validate():
         return jsonify(status="invalid", message=_("Not saved: some answers need correcting."),
                        errors=sorted(form.errors)), 422
+    answers = answers_from_form(spec, form)
+    user = current_user._get_current_object()
     try:
-        service.save_answers(unit_module, answers_from_form(spec, form),
-                             actor=current_user._get_current_object(),
+        service.save_answers(unit_module, answers, actor=user,
                              base_version=_base_version(form), autosave=True)
     except service.SaveConflict:
         db.session.commit()
@@ -175,8 +207,12 @@ def autosave(unit_module: UnitModule):
             "Someone else has saved this module. Save with the button to compare and "
             "merge – your text is kept.")), 409
     except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        return jsonify(status="conflict", message=_("Someone else saved at the same moment.")), 409
+        if _keep_after_race(unit_module, answers, user, _base_version(form)) is None:
+            return jsonify(status="conflict",
+                           message=_("Someone else saved at the same moment.")), 409
+        return jsonify(status="conflict", message=_(
+            "Someone else has saved this module. Save with the button to compare and "
+            "merge – your text is kept.")), 409
     db.session.commit()
     return jsonify(status="saved", version=unit_module.version,
                    saved_at=unit_module.updated_at.isoformat(),
@@ -200,6 +236,43 @@ def review(unit_module: UnitModule):
     db.session.commit()
     flash(_("The module is approved.") if form.decision.data == "approve"
           else _("The unit has been asked for changes."), "success")
+    return redirect(_url(unit_module))
+
+
+@bp.post("/<module_key>/traek-tilbage")
+@guard("module.withdraw", load=load_unit_module)
+def withdraw(unit_module: UnitModule):
+    """Staff take their submission back to draft, before it is reviewed."""
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        service.withdraw(unit_module, actor=current_user._get_current_object())
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(unit_module, status=409)
+    db.session.commit()
+    flash(_("The submission is withdrawn. The module is a draft again, and you can go on "
+            "editing it."), "success")
+    return redirect(_url(unit_module))
+
+
+@bp.post("/<module_key>/genaabn")
+@guard("module.review", load=load_unit_module)
+def reopen(unit_module: UnitModule):
+    """A facilitator (or the admin) reopens an approved module, with a comment."""
+    form = ReopenForm()
+    if not form.validate():
+        return _page(unit_module, reopen_form=form, status=422)
+    try:
+        service.reopen(unit_module, actor=current_user._get_current_object(),
+                       comment=form.comment.data)
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(unit_module, reopen_form=form, status=409)
+    db.session.commit()
+    flash(_("The module is reopened. The unit has been asked for changes."), "success")
     return redirect(_url(unit_module))
 
 
@@ -232,4 +305,5 @@ def revisions(unit_module: UnitModule):
         flash(_("Choose two revisions that exist."), "error")
     return render_template("module/revisions.html", unit_module=unit_module,
                            unit=unit_module.unit, spec=spec, revisions=revisions,
-                           older=older, newer=newer, diff=diff)
+                           older=older, newer=newer, diff=diff,
+                           marks=revision_marks(unit_module))
