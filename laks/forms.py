@@ -18,9 +18,15 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from laks.definitions.forms import TextLength, no_cpr
+from laks.definitions.forms import (
+    LocalNumberField,
+    TextLength,
+    json_number,
+    no_cpr,
+    plain_text,
+)
 from laks.enums import QUESTION_KIND_LABELS
 from laks.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -32,7 +38,7 @@ class EmptyForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(_l("Enter your e-mail address.")),
+        validators=[plain_text, DataRequired(_l("Enter your e-mail address.")),
                     Length(max=254, message=_l("At most %(max)d characters."))],
         render_kw={"autocomplete": "username"},
     )
@@ -75,7 +81,8 @@ class ReviewForm(FlaskForm):
 
     comment = TextAreaField(
         _l("Comment to the unit"),
-        validators=[DataRequired(_l("Write a comment to the unit – it is required for this step.")),
+        validators=[plain_text,
+                    DataRequired(_l("Write a comment to the unit – it is required for this step.")),
                     TextLength(5000), no_cpr],
         render_kw={"rows": 5},
     )
@@ -86,7 +93,7 @@ class ReviewForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Your comment"),
-        validators=[DataRequired(_l("Write a comment before you send it.")),
+        validators=[plain_text, DataRequired(_l("Write a comment before you send it.")),
                     TextLength(5000), no_cpr],
         description=_l("You can use markdown: **bold**, *italic*, lists and links."),
         render_kw={"rows": 4},
@@ -98,14 +105,34 @@ class QuestionEditForm(FlaskForm):
     answers are stored by key."""
 
     label_da = StringField(_l("Question in Danish"),
-                           validators=[DataRequired(_l("Write the question in Danish.")),
-                                       TextLength(300)])
-    label_en = StringField(_l("Question in English"), validators=[TextLength(300)])
-    help_da = TextAreaField(_l("Help text in Danish"), validators=[TextLength(1000)],
+                           validators=[plain_text,
+                                       DataRequired(_l("Write the question in Danish.")),
+                                       TextLength(300), no_cpr])
+    label_en = StringField(_l("Question in English"),
+                           validators=[plain_text, TextLength(300), no_cpr])
+    help_da = TextAreaField(_l("Help text in Danish"),
+                            validators=[plain_text, TextLength(1000), no_cpr],
                             render_kw={"rows": 3})
-    help_en = TextAreaField(_l("Help text in English"), validators=[TextLength(1000)],
+    help_en = TextAreaField(_l("Help text in English"),
+                            validators=[plain_text, TextLength(1000), no_cpr],
                             render_kw={"rows": 3})
     required = BooleanField(_l("Required before the module can be submitted"))
+    min_value = LocalNumberField(
+        _l("Smallest number allowed"), places=None, validators=[Optional()],
+        description=_l("Only for number questions. Leave empty for no lower limit."))
+    max_value = LocalNumberField(
+        _l("Largest number allowed"), places=None, validators=[Optional()],
+        description=_l("Only for number questions. Leave empty for no upper limit."))
+
+    def validate_max_value(self, field):
+        low = self.min_value.data
+        if field.data is not None and low is not None and field.data < low:
+            raise ValidationError(_l("The largest number must be at least the smallest "
+                                     "(%(min)s).", min=self.min_value._value()))
+
+    def number_range(self) -> tuple:
+        """(min, max) as stored in a definition: whole numbers as int, None for no limit."""
+        return json_number(self.min_value.data), json_number(self.max_value.data)
 
 
 def _parse_lines(text: str, parts: int) -> list[list[str]]:
@@ -134,11 +161,11 @@ class QuestionAddForm(QuestionEditForm):
     options = TextAreaField(
         _l("Options (for one or several choices)"),
         description=_l("One per line: key | Danish | English, e.g. ja | Ja | Yes"),
-        render_kw={"rows": 4})
+        validators=[plain_text, TextLength(5000), no_cpr], render_kw={"rows": 4})
     columns = TextAreaField(
         _l("Columns (for repeating rows)"),
         description=_l("One per line: key | kind (text, number or date) | Danish | English"),
-        render_kw={"rows": 4})
+        validators=[plain_text, TextLength(5000), no_cpr], render_kw={"rows": 4})
 
     def __init__(self, *args, existing_keys=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,6 +204,10 @@ class QuestionAddForm(QuestionEditForm):
         if self.kind.data == "rows":
             data["columns"] = [{"key": k, "kind": kind, "label": {"da": da or k, "en": en}}
                                for k, kind, da, en in _parse_lines(self.columns.data, 4)]
+        if self.kind.data == "number":
+            low, high = self.number_range()
+            data.update({name: value for name, value in (("min", low), ("max", high))
+                         if value is not None})
         return data
 
 

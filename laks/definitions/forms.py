@@ -9,6 +9,7 @@ numbers, dates, choices, CPR-like text) — required answers are checked only on
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -29,8 +30,10 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.utils import unset_value
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
+from laks.definitions.answers import missing_required
 from laks.definitions.schema import Column, ModuleSpec, Question
 from laks.enums import DEFAULT_MAX_LENGTH, QuestionKind
 from laks.privacy import looks_like_cpr
@@ -38,18 +41,70 @@ from laks.privacy import looks_like_cpr
 #: WTForms has no Danish catalogue, so laks words its own messages for choices.
 NOT_AN_OPTION = _l("Choose one of the options shown.")
 
-_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
-
 CPR_MESSAGE = _l(
     "This looks like a CPR number. laks holds no personal data about citizens – describe the "
-    "group instead, without numbers that can identify anyone."
+    "group instead, without numbers that can identify anyone. If it is another number, say "
+    "what it is just before it, e.g. “P-nr. 1012345678” or “kontonr. 1234567890”, and write "
+    "dates with the month in words, e.g. “1. januar 1990”."
 )
+NUL_MESSAGE = _l("The text contains an invisible control character (NUL) that cannot be "
+                 "stored. Delete it, or write the text again, and save.")
+NOT_TEXT = _l("A file cannot be sent here. Write the answer as text.")
+SENT_TWICE = _l("This answer was sent more than once. Write it in one place only and save "
+                "again.")
+NUMBER_MESSAGE = _l("Write a number, e.g. 12 or 12,5.")
+
+#: The longest number text that is parsed at all: enough for any real count or amount,
+#: and a bound on the work a number can cause.
+NUMBER_MAX_LENGTH = 40
+#: Danish "1.234.567,5" / "1 234 567,5" (one kind of thousands separator), or digits with a
+#: decimal comma; a first group starting with 0 is not thousands ("0.500" is a half).
+_DANISH_NUMBER = re.compile(
+    r"[+-]?(?:[1-9][0-9]{0,2}(?P<sep>[. ])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+)(?:,[0-9]+)?")
+#: English "12.5": a decimal point that is not a thousands separator.
+_ENGLISH_NUMBER = re.compile(r"[+-]?[0-9]+\.[0-9]+")
+_EXPONENT = re.compile(r"[0-9.,]\s*[eE]|^[+-]?[eE]")
+_NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|s?nan|∞)", re.IGNORECASE)
+
+
+def plain_text(form, field) -> None:
+    """Refuse what cannot be stored as text, before any other check: a file sent in a text
+    field, a field sent twice, a NUL character. (PostgreSQL refuses NUL in text and JSON.)"""
+    raw = [v for v in (field.raw_data or ()) if v is not None]
+    if len(raw) > 1:
+        raise StopValidation(SENT_TWICE)
+    if raw and not isinstance(raw[0], str) or (
+            field.data is not None and not isinstance(field.data, str)):
+        field.data = None  # never shown back or stored
+        field.raw_data = []
+        raise StopValidation(NOT_TEXT)
+    if isinstance(field.data, str) and "\x00" in field.data:
+        raise StopValidation(NUL_MESSAGE)
 
 
 def no_cpr(form, field) -> None:
     """Refuse text that looks like a CPR number (nothing else in the form is lost)."""
     if isinstance(field.data, str) and looks_like_cpr(field.data):
         raise ValidationError(CPR_MESSAGE)
+
+
+def _one_value(valuelist) -> str:
+    """The one text sent for a field; ValueError for a field sent twice or a file."""
+    if len(valuelist) > 1:
+        raise ValueError(SENT_TWICE)
+    if not isinstance(valuelist[0], str):
+        raise ValueError(NOT_TEXT)
+    return valuelist[0]
+
+
+class OneMessage:
+    """A field whose value could not be read gets that one message, not a second one from
+    a range check on the missing value."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        super().pre_validate(form)
 
 
 class TextLength:
@@ -66,8 +121,32 @@ class TextLength:
                 max=self.limit, length=len(field.data)))
 
 
-class LocalNumberField(DecimalField):
-    """A number typed the Danish way ("12,5" or "1.200") or the English way ("12.5").
+def parse_number(text: str) -> Decimal:
+    """A number as people in Denmark write it: "1.234", "1 234", "12,5", "1.234,5", or
+    the English "12.5". Raises ValueError with a message saying how to write it: for a
+    text over :data:`NUMBER_MAX_LENGTH` characters (checked before any parsing), an
+    exponent ("1e5"), infinity or NaN, or anything else that is not a number."""
+    raw = unicodedata.normalize("NFKC", text).strip().replace("\u2212", "-")
+    if len(raw) > NUMBER_MAX_LENGTH:
+        raise ValueError(_l("The number is too long: write it with at most %(max)d "
+                            "characters.", max=NUMBER_MAX_LENGTH))
+    if _NOT_FINITE.fullmatch(raw):
+        raise ValueError(_l("Write an ordinary number, e.g. 1.234 or 12,5 – not infinity "
+                            "or “NaN”."))
+    if _EXPONENT.search(raw):
+        raise ValueError(_l("Write the number without an exponent (e), e.g. 1.234 or 12,5."))
+    if _DANISH_NUMBER.fullmatch(raw):
+        raw = raw.replace(".", "").replace(" ", "").replace(",", ".")
+    elif not _ENGLISH_NUMBER.fullmatch(raw):
+        raise ValueError(NUMBER_MESSAGE)
+    try:
+        return Decimal(raw)
+    except InvalidOperation:  # the patterns above admit only digits; kept as a guard
+        raise ValueError(NUMBER_MESSAGE) from None
+
+
+class LocalNumberField(OneMessage, DecimalField):
+    """A number typed the Danish way ("12,5", "1.200", "1 200") or the English way ("12.5").
     A text input (not type=number, which refuses a decimal comma in some browsers)."""
 
     widget = widgets.TextInput()
@@ -77,39 +156,35 @@ class LocalNumberField(DecimalField):
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
+        self.data = None
+        if not valuelist:
             return
-        raw = valuelist[0].strip().replace(" ", "").replace(" ", "")
-        if "," in raw:  # Danish: thousands with ".", decimals with ","
-            raw = raw.replace(".", "").replace(",", ".")
-        elif _THOUSANDS.fullmatch(raw):  # "1.200" is twelve hundred in a Danish form
-            raw = raw.replace(".", "")
-        try:
-            self.data = Decimal(raw)
-        except InvalidOperation:
-            self.data = None
-            raise ValueError(_l("Write a number, e.g. 12 or 12,5.")) from None
-        if not self.data.is_finite():
-            self.data = None
-            raise ValueError(_l("Write a number, e.g. 12 or 12,5."))
+        value = _one_value(valuelist)
+        if value.strip():
+            self.data = parse_number(value)
 
     def _value(self):
         if self.raw_data:
-            return self.raw_data[0]
+            return self.raw_data[0] if isinstance(self.raw_data[0], str) else ""
         if self.data is None:
             return ""
         return format(self.data.normalize(), "f").replace(".", ",")
 
 
-class OptionalRadioField(RadioField):
+class OptionalRadioField(OneMessage, RadioField):
     """A radio group where choosing nothing is allowed (required is checked on submit)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.type = "RadioField"  # rendered like any radio group
 
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = _one_value(valuelist)
+
     def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
         if self.data in (None, "", "None"):
             self.data = None
             return
@@ -121,21 +196,80 @@ class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
+    def process_formdata(self, valuelist):
+        # A box ticked twice is one choice; a file is no choice at all.
+        self.data = list(dict.fromkeys(v if isinstance(v, str) else "" for v in valuelist))
+
     def pre_validate(self, form):
         allowed = {c.value for c in self.choices}
         if any(value not in allowed for value in self.data or ()):
             raise ValidationError(NOT_AN_OPTION)
 
 
-class LocalDateField(DateField):
+class LocalDateField(OneMessage, DateField):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, format="%Y-%m-%d", **kwargs)
 
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        value = _one_value(valuelist).strip()
+        if not value:
+            self.data = None
+            return
+        if len(value) > NUMBER_MAX_LENGTH:
+            raise ValueError(_l("Write a real date, e.g. 2026-03-02."))
         try:
-            super().process_formdata(valuelist)
+            super().process_formdata([value])
         except ValueError:
             raise ValueError(_l("Write a real date, e.g. 2026-03-02.")) from None
+
+    def _value(self):
+        if self.raw_data and not isinstance(self.raw_data[0], str):
+            return ""
+        return super()._value()
+
+
+#: A row index as the page sends it: a plain whole number, no leading zeros, not huge.
+_ROW_INDEX = re.compile(r"0|[1-9][0-9]{0,5}")
+
+
+class RowsField(FieldList):
+    """Repeating rows that are never cut: more rows than the question allows, or rows whose
+    numbering cannot be read, are refused as a whole with a message at the field (WTForms'
+    FieldList would keep the first ``max_entries`` rows without a word)."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.rows_error = None
+        self._unreadable = False
+        limit, self.max_entries = self.max_entries, None  # keep every row sent, to show it
+        try:
+            super().process(formdata, data, extra_filters)
+        finally:
+            self.max_entries = limit
+        if self._unreadable:
+            self.rows_error = str(_l("Some rows were sent in a form that cannot be read, so "
+                                     "nothing is saved. Reload the page and try again."))
+        elif formdata and limit and len(self.entries) > limit:
+            self.rows_error = str(_l(
+                "At most %(max)d rows – %(num)d were sent. Nothing is saved: remove or "
+                "combine rows and save again.", max=limit, num=len(self.entries)))
+
+    def _extract_indices(self, prefix, formdata):
+        start = prefix + self._separator
+        for key in formdata:
+            if key.startswith(start):
+                index = key[len(start):].split(self._field_separator, 1)[0]
+                if _ROW_INDEX.fullmatch(index):
+                    yield int(index)
+                else:
+                    self._unreadable = True
+
+    def validate(self, form, extra_validators=()):
+        if self.rows_error:
+            self.errors = [self.rows_error]  # the rows are not checked one by one
+            return False
+        return super().validate(form, extra_validators)
 
 
 def _number_range(lo, hi):
@@ -155,7 +289,7 @@ def _help(question: Question) -> str | None:
 
 
 def _text_field(q: Question, cls, **render_kw):
-    return cls(str(q.label), validators=[Optional(), TextLength(q.limit), no_cpr],
+    return cls(str(q.label), validators=[plain_text, Optional(), TextLength(q.limit), no_cpr],
                description=_help(q), filters=[_strip], render_kw=render_kw or None)
 
 
@@ -171,14 +305,20 @@ def _column_field(column: Column):
     if column.kind == QuestionKind.DATE:
         return LocalDateField(label, validators=[Optional()])
     limit = column.max_length or DEFAULT_MAX_LENGTH[QuestionKind.TEXT]
-    return StringField(label, validators=[Optional(), TextLength(limit), no_cpr],
+    return StringField(label, validators=[plain_text, Optional(), TextLength(limit), no_cpr],
                        filters=[_strip])
+
+
+def rows_hint(q: Question) -> str:
+    """The hint of a rows question: its help text and the most rows it takes."""
+    limit = str(_l("At most %(max)d rows.", max=q.max_rows))
+    return f"{_help(q)} {limit}" if q.help else limit
 
 
 def _rows_field(q: Question):
     row_form = type(f"Row_{q.key}", (Form,), {c.key: _column_field(c) for c in q.columns})
-    return FieldList(FormField(row_form), str(q.label), min_entries=1,
-                     max_entries=q.max_rows, description=_help(q))
+    return RowsField(FormField(row_form), str(q.label), min_entries=1,
+                     max_entries=q.max_rows, description=rows_hint(q))
 
 
 BUILDERS: dict[QuestionKind, Callable[[Question], object]] = {
@@ -213,7 +353,8 @@ def build_module_form(spec: ModuleSpec) -> type[ModuleFormBase]:
 # --- between stored answers and form data --------------------------------------------------
 
 
-def _to_json_number(value: Decimal | None):
+def json_number(value: Decimal | None):
+    """A parsed number as stored in JSON: a whole number as int, any other as float."""
     if value is None:
         return None
     return int(value) if value == value.to_integral_value() else float(value)
@@ -224,7 +365,7 @@ def _row_to_json(question: Question, row: dict) -> dict | None:
     for column in question.columns:
         value = row.get(column.key)
         if column.kind == QuestionKind.NUMBER:
-            value = _to_json_number(value)
+            value = json_number(value)
         elif column.kind == QuestionKind.DATE:
             value = value.isoformat() if value else None
         else:
@@ -239,7 +380,7 @@ def answers_from_form(spec: ModuleSpec, form: ModuleFormBase) -> dict:
     for q in spec.questions:
         value = form[q.key].data
         if q.kind == QuestionKind.NUMBER:
-            value = _to_json_number(value)
+            value = json_number(value)
         elif q.kind == QuestionKind.DATE:
             value = value.isoformat() if value else None
         elif q.kind == QuestionKind.MULTI:
@@ -283,3 +424,14 @@ def form_data(spec: ModuleSpec, answers: dict) -> dict:
             value = list(value or [])
         data[q.key] = value
     return data
+
+
+def mark_missing(spec: ModuleSpec, form: ModuleFormBase) -> list[Question]:
+    """Put "answer this question" at each required question the form leaves empty, so that
+    a submit with format errors reports the missing answers in the same round. A question
+    with a format error is answered (wrongly) and keeps its one message."""
+    answers = answers_from_form(spec, form)
+    missing = [q for q in missing_required(spec, answers) if not form[q.key].errors]
+    for question in missing:
+        form[question.key].errors = [str(_l("Answer this question before you submit."))]
+    return missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -131,21 +132,29 @@ def _kind(value, where: str, allowed) -> QuestionKind:
 def _number(value, where: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DefinitionError(f"{where}: {value!r} is not a number")
     return value
+
+
+def _range(data: dict, where: str) -> tuple[float | None, float | None]:
+    low, high = _number(data.get("min"), where), _number(data.get("max"), where)
+    if low is not None and high is not None and low > high:
+        raise DefinitionError(f"{where}: min {low} is larger than max {high}")
+    return low, high
 
 
 def _column(data: dict, where: str) -> Column:
     key = _key(data.get("key"), where)
     where = f"{where}.{key}"
+    low, high = _range(data, where)
     return Column(
         key=key,
         kind=_kind(data.get("kind"), where, COLUMN_KINDS),
         label=_text(data.get("label"), where),
         max_length=data.get("max_length"),
-        min=_number(data.get("min"), where),
-        max=_number(data.get("max"), where),
+        min=low,
+        max=high,
     )
 
 
@@ -180,6 +189,10 @@ def _question(data: dict, where: str) -> Question:
                            "max", "options", "columns", "max_rows", "catalogue"}
     if unknown:
         raise DefinitionError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
+    low, high = _range(data, where)
+    max_rows = data.get("max_rows", 30)
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise DefinitionError(f"{where}: max_rows must be a positive whole number")
     return Question(
         key=key,
         kind=kind,
@@ -187,11 +200,11 @@ def _question(data: dict, where: str) -> Question:
         help=_text(data.get("help"), where, required=False),
         required=bool(data.get("required", False)),
         max_length=max_length,
-        min=_number(data.get("min"), where),
-        max=_number(data.get("max"), where),
+        min=low,
+        max=high,
         options=options,
         columns=columns,
-        max_rows=int(data.get("max_rows", 30)),
+        max_rows=max_rows,
         catalogue=bool(data.get("catalogue", False)),
     )
 

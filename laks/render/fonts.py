@@ -43,10 +43,11 @@ def share_subsets(pdf: pikepdf.Pdf) -> int:
         if path is None or len(members) < 2:
             continue
         union = set().union(*(cids for _, cids in members))
-        font = TTFont(str(path))
+        font = without_layout(TTFont(str(path)))
         options = subset.Options(retain_gids=True, hinting=False, notdef_outline=True,
                                  passthrough_tables=True, name_IDs=["*"],
                                  layout_features=[], glyph_names=False)
+        options.drop_tables += ["meta"]  # fontTools cannot subset it; a PDF needs none
         subsetter = subset.Subsetter(options)
         subsetter.populate(gids=sorted(union))
         subsetter.subset(font)
@@ -57,6 +58,15 @@ def share_subsets(pdf: pikepdf.Pdf) -> int:
             descriptor.FontFile2 = shared
             replaced += 1
     return replaced
+
+
+def without_layout(font: TTFont) -> TTFont:
+    """Text is shaped before it reaches the PDF, so the layout tables are dead weight; they
+    are removed before subsetting because reading them (GPOS) takes about a second."""
+    for tag in ("GSUB", "GPOS", "GDEF", "kern", "meta", "DSIG"):
+        if tag in font:
+            del font[tag]
+    return font
 
 
 def _postscript_name(descriptor) -> str | None:

@@ -8,7 +8,8 @@ and the layout, never on the book around it, so that it can be cached across edi
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -46,14 +47,32 @@ class Entry:
     kind: str = ""
 
 
+_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s>])")
+
+
+def shift_headings(markup: str, top: int = 2) -> str:
+    """Renumber the headings in ``markup`` so that the highest becomes ``top`` (keeping
+    their relative levels): user text under a chapter's H1 starts at H2, whatever level
+    the web page gave it, so the PDF's heading order has no gaps."""
+    levels = [int(level) for _, level in _HEADING.findall(markup)]
+    if not levels:
+        return markup
+    delta = min(levels) - top
+    return _HEADING.sub(
+        lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) - delta)}", markup)
+
+
 def chapters_html(chapters: list[Chapter]) -> str:
     """A batch of cases; case n (1-based) carries the anchor ``case-n``."""
+    chapters = [replace(c, body_html=shift_headings(c.body_html)) for c in chapters]
     return _env.get_template("chapters.html").render(
         chapters=chapters, chart_uri=chart_uri, doc_title=BATCH_TITLE, author="")
 
 
 def front_html(book: Book, toc: list[Entry]) -> str:
     """Cover, foreword, contents and introduction."""
+    book = replace(book, foreword_html=shift_headings(book.foreword_html),
+                   introduction_html=shift_headings(book.introduction_html))
     return _env.get_template("front.html").render(
         book=book, toc=toc, published=danish_date(book.published_on),
         chapter_count=len(book.chapters), doc_title=book.title, author=book.network_name)

@@ -66,3 +66,4 @@ class BuildReport:
     chapter_pages: dict[str, int] = field(default_factory=dict)
     parts_rendered: int = 0
     parts_cached: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds up to each step's end

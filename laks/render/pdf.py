@@ -55,7 +55,16 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
     for a book without chapters or with two chapters of the same key.
     """
     started = time.perf_counter()
-    note = progress or (lambda message: None)
+    phases: dict[str, float] = {}
+    clock = [started]
+
+    def note(message: str) -> None:
+        now = time.perf_counter()
+        phases[message] = now - clock[0]
+        clock[0] = now
+        if progress:
+            progress(message)
+
     chapters = list(book.chapters)
     if not chapters:
         raise ValueError("Kataloget har ingen cases.")
@@ -96,23 +105,21 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
         page += result.pages
     index_first = page
 
+    # The contents and the index need every case's first page, and nothing else from each
+    # other: render them together (in parallel when both changed).
     note("Sætter indhold og indeks")
-    index = parts.Part("index", html.index_html(book, first_pages), INDEX_ANCHORS)
-    fresh = 0
-    index_result = parts.cached(index, cache)
-    if index_result is None:
-        index_result, fresh = parts.render_parts([index], cache, 1)[0], fresh + 1
     sections = {name: front_layout[name] + 1 for name in FRONT_ANCHORS if name in front_layout}
-    sections.update({name: index_first + index_result.anchors[name]
-                     for name in INDEX_ANCHORS})
+    sections["indeks"] = index_first
     front = parts.Part("front", html.front_html(book, _toc(book, first_pages, sections)),
                        FRONT_ANCHORS)
-    front_result = parts.cached(front, cache)
-    if front_result is None:
-        front_result, fresh = parts.render_parts([front], cache, 1)[0], fresh + 1
+    index = parts.Part("index", html.index_html(book, first_pages), INDEX_ANCHORS)
+    todo = [p for p in (front, index) if parts.cached(p, cache) is None]
+    parts.render_parts(todo, cache, workers)
+    front_result, index_result = parts.cached(front, cache), parts.cached(index, cache)
     if front_result.pages != front_pages:  # pragma: no cover - a layout that breaks the rule
         raise RuntimeError("Forsiden skiftede længde, da sidetallene blev sat ind.")
-    rendered_parts = len(rendered) - (probe.key in rendered) + fresh
+    sections.update({name: index_first + index_result.anchors[name] for name in INDEX_ANCHORS})
+    rendered_parts = len(rendered) - (probe.key in rendered) + len(todo)
 
     note("Samler bogen")
     out = Path(out_path)
@@ -136,6 +143,7 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
             for part_pdf in opened:
                 part_pdf.close()
     os.replace(tmp, out)
+    note("Færdig")
 
     rendered_chapters = sum(len(b) for b, p in zip(batches, batch_parts, strict=True)
                             if p.key in rendered)
@@ -144,7 +152,7 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
         chapters_cached=len(chapters) - rendered_chapters,
         seconds=time.perf_counter() - started, bytes=out.stat().st_size,
         chapter_pages=first_pages, parts_rendered=rendered_parts,
-        parts_cached=len(batch_parts) + 2 - rendered_parts)
+        parts_cached=len(batch_parts) + 2 - rendered_parts, phases=phases)
 
 
 FRONT_ANCHORS = ("forord", "indhold", "introduktion")
@@ -163,9 +171,7 @@ def _toc(book: Book, pages: dict[str, int], sections: dict[str, int]) -> list[ht
     for chapter in book.chapters:
         entries.append(html.Entry(chapter.title, pages.get(chapter.key, 0),
                                   municipality=chapter.municipality))
-    entries.append(html.Entry("Indeks efter tema", sections.get("indeks-tema", 0),
-                              kind="major"))
-    entries.append(html.Entry("Indeks efter kommune", sections.get("indeks-kommune", 0),
+    entries.append(html.Entry("Indeks efter tema og kommune", sections.get("indeks", 0),
                               kind="major"))
     return entries
 

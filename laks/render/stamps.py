@@ -18,6 +18,7 @@ from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, String
 
 from .assets import DEJAVU, font_files
+from .fonts import without_layout
 
 MM = 72 / 25.4
 MARGIN_X = 22 * MM
@@ -35,7 +36,7 @@ class StampFont:
 
     def __init__(self, pdf: pikepdf.Pdf, text: str):
         path = font_files().get((400, "normal"), DEJAVU / "DejaVuSans.ttf")
-        font = TTFont(str(path))
+        font = without_layout(TTFont(str(path)))
         cmap = font.getBestCmap()
         chars = sorted({ch for ch in text if ord(ch) in cmap})
         self.gids = {ch: font.getGlyphID(cmap[ord(ch)]) for ch in chars}
@@ -43,6 +44,7 @@ class StampFont:
         self.widths = {ch: font["hmtx"][cmap[ord(ch)]][0] * scale for ch in chars}
         options = subset.Options(retain_gids=True, hinting=False, notdef_outline=True,
                                  name_IDs=["*"], layout_features=[])
+        options.drop_tables += ["meta"]  # fontTools cannot subset it; a PDF needs none
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=[ord(ch) for ch in chars])
         subsetter.subset(font)

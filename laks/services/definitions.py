@@ -19,6 +19,7 @@ from laks.definitions import DefinitionError, ModuleSpec, parse_module
 from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.models import ModuleDefinition, User, utcnow
+from laks.privacy import any_cpr
 
 
 def load_definition_files(folder: Path) -> list[str]:
@@ -86,9 +87,27 @@ def _definition(module_key: str) -> ModuleDefinition:
     return definition
 
 
+def _texts(content: dict):
+    """Every text a reader sees in a definition: titles, intros, labels and help texts."""
+    for key, value in content.items():
+        if key in ("title", "intro", "label", "help"):
+            yield from (value.values() if isinstance(value, dict) else [value])
+        elif isinstance(value, dict):
+            yield from _texts(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from _texts(item)
+
+
 def _store(definition: ModuleDefinition, content: dict, *, actor: User, action: str,
            **details) -> ModuleSpec:
     spec = parse_module(content)  # raises DefinitionError before anything is written
+    texts = list(_texts(content))
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise DefinitionError("a text contains a NUL character")
+    if any_cpr(texts):
+        raise DefinitionError("a text looks like a CPR number")
     definition.content = content
     definition.revision += 1
     definition.updated_at = utcnow()
@@ -99,10 +118,24 @@ def _store(definition: ModuleDefinition, content: dict, *, actor: User, action: 
     return spec
 
 
+def _set_range(question: dict, number_range: tuple | None) -> None:
+    if number_range is None:
+        return
+    for name, value in zip(("min", "max"), number_range, strict=True):
+        if value is None:
+            question.pop(name, None)
+        else:
+            question[name] = value
+
+
 def update_question(*, actor: User, module_key: str, question_key: str, label_da: str,
-                    label_en: str, help_da: str, help_en: str, required: bool) -> ModuleSpec:
-    """Change a question's wording and whether it is required. Raises LookupError for an
-    unknown question, DefinitionError for an empty Danish label."""
+                    label_en: str, help_da: str, help_en: str, required: bool,
+                    number_range: tuple | None = None) -> ModuleSpec:
+    """Change a question's wording and whether it is required; for a number question,
+    ``number_range`` = (min, max) sets the smallest and largest answer allowed (None for
+    no limit; leave the argument out to keep them). Raises LookupError for an unknown
+    question, DefinitionError for an empty Danish label, a min above the max, or a text
+    that looks like a CPR number."""
     definition = _definition(module_key)
     content = copy.deepcopy(definition.content)
     for section in content["sections"]:
@@ -114,6 +147,8 @@ def update_question(*, actor: User, module_key: str, question_key: str, label_da
                 else:
                     question.pop("help", None)
                 question["required"] = bool(required)
+                if question.get("kind") == "number":
+                    _set_range(question, number_range)
                 return _store(definition, content, actor=actor, action="definition.update",
                               question=question_key)
     raise LookupError(question_key)

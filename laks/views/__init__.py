@@ -8,15 +8,19 @@ page is closed until someone decides who may see it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from laks.access import RULES, require
 
 ACCESS_ATTR = "laks_access_action"
+#: The largest id a database integer column holds (PostgreSQL's integer).
+MAX_ID = 2**31 - 1
 
 
 def guard(action: str, *, load: Callable | None = None):
@@ -51,9 +55,37 @@ def _deny_undeclared() -> None:
         abort(403)
 
 
+class IdConverter(IntegerConverter):
+    """A database id in a URL (``<id:unit_id>``): ASCII digits, at most what a PostgreSQL
+    integer holds. Anything else matches no route, so it is 404, not a database error."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def query_int(value: str) -> int:
+    """A whole number from the query string, for ``request.args.get(name, default,
+    type=query_int)``: ASCII digits a database integer holds, or ValueError (so the default
+    is used) – a page number of twenty digits must not reach the database."""
+    if not re.fullmatch(r"-?[0-9]{1,10}", value) or abs(int(value)) > MAX_ID:
+        raise ValueError(value)
+    return int(value)
+
+
+def _refuse_nul_in_query() -> None:
+    """No page takes a NUL character in its query string; PostgreSQL refuses it in text, so
+    it is a bad request here rather than a database error later."""
+    if "\x00" in request.query_string.decode("latin-1") or any(
+            "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)
+
+
 def register(app: Flask) -> None:
     from laks.views import admin, auth, definitions, errors, home, modules, public, units
 
+    app.url_map.converters["id"] = IdConverter  # before the routes that use it
     for module in (public, auth, home, units, modules, admin, definitions):
         app.register_blueprint(module.bp)
     errors.register(app)
@@ -61,6 +93,7 @@ def register(app: Flask) -> None:
     # Flask's own static endpoint is public, declared like every other endpoint.
     app.view_functions["static"] = guard("public.view")(app.view_functions["static"])
     app.before_request(_deny_undeclared)
+    app.before_request(_refuse_nul_in_query)
 
 
 def _register_filters(app: Flask) -> None:

@@ -8,7 +8,7 @@ from laks import queries
 from laks.extensions import db
 from laks.i18n import format_moment
 from laks.models import Programme
-from laks.views import guard
+from laks.views import guard, query_int
 
 bp = Blueprint("admin", __name__)
 
@@ -21,7 +21,7 @@ def load_programme(programme_id: int) -> Programme:
     return db.get_or_404(Programme, programme_id)
 
 
-@bp.route("/programmer/<int:programme_id>")
+@bp.route("/programmer/<id:programme_id>")
 @guard("programme.view", load=load_programme)
 def programme(programme: Programme):
     return render_template("admin/programme.html", programme=programme)
@@ -36,7 +36,7 @@ def users():
 @bp.route("/admin/log")
 @guard("audit.view")
 def audit():
-    page = request.args.get("side", 1, type=int) or 1
+    page = request.args.get("side", 1, type=query_int) or 1
     page = max(page, 1)
     action = request.args.get("handling") or None
     events, total = queries.audit_page(page, action)

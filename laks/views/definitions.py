@@ -3,13 +3,15 @@ question's wording, add a question – without touching code."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from laks.definitions import DefinitionError
-from laks.enums import MODULE_KEYS
+from laks.enums import MODULE_KEYS, QuestionKind
 from laks.extensions import db
 from laks.forms import QuestionAddForm, QuestionEditForm
 from laks.services import definitions as service
@@ -57,15 +59,24 @@ def edit_question(found):
         if question.help:
             form.help_da.data, form.help_en.data = question.help.da, question.help.en
         form.required.data = question.required
+        form.min_value.data = None if question.min is None else Decimal(str(question.min))
+        form.max_value.data = None if question.max is None else Decimal(str(question.max))
     elif form.validate():
-        service.update_question(
-            actor=current_user._get_current_object(), module_key=spec.key,
-            question_key=question.key, label_da=form.label_da.data,
-            label_en=form.label_en.data or "", help_da=form.help_da.data or "",
-            help_en=form.help_en.data or "", required=form.required.data)
-        db.session.commit()
-        flash(_("The question is changed. Answers already given are kept."), "success")
-        return redirect(url_for("definitions.show", module_key=spec.key))
+        try:
+            service.update_question(
+                actor=current_user._get_current_object(), module_key=spec.key,
+                question_key=question.key, label_da=form.label_da.data,
+                label_en=form.label_en.data or "", help_da=form.help_da.data or "",
+                help_en=form.help_en.data or "", required=form.required.data,
+                number_range=form.number_range()
+                if question.kind == QuestionKind.NUMBER else None)
+        except DefinitionError as exc:
+            db.session.rollback()
+            form.label_da.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The question is changed. Answers already given are kept."), "success")
+            return redirect(url_for("definitions.show", module_key=spec.key))
     status = 422 if form.errors else 200
     return render_template("definitions/question.html", spec=spec, question=question,
                            form=form), status

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from laks import queries, workflow
 from laks.access import can
-from laks.definitions.forms import answers_from_form, build_module_form, form_data
+from laks.definitions.forms import answers_from_form, build_module_form, form_data, mark_missing
 from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.forms import CommentForm, EmptyForm, ReopenForm, ReviewForm
@@ -21,7 +21,7 @@ from laks.services import modules as service
 from laks.services.definitions import get_spec
 from laks.views import guard
 
-bp = Blueprint("modules", __name__, url_prefix="/enheder/<int:unit_id>/moduler")
+bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
 
 
 def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
@@ -100,6 +100,8 @@ def save(unit_module: UnitModule):
                 "the form below, so you can copy it.", state=unit_module.state.label), "error")
         return _page(unit_module, form=form, status=409, conflict={"locked": True})
     if not form.validate():
+        if intent == "submit":  # the missing answers too, in the same round
+            mark_missing(spec, form)
         return _page(unit_module, form=form, status=422)
 
     answers = answers_from_form(spec, form)

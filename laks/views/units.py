@@ -16,7 +16,7 @@ def load_unit(unit_id: int) -> Unit:
     return db.get_or_404(Unit, unit_id)
 
 
-@bp.route("/<int:unit_id>")
+@bp.route("/<id:unit_id>")
 @guard("unit.view", load=load_unit)
 def show(unit: Unit):
     steps = queries.module_steps(unit)
