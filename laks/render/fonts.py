@@ -25,7 +25,8 @@ from .assets import font_files
 def _bundled_by_postscript_name() -> dict[str, Path]:
     names = {}
     for path in font_files().values():
-        names[TTFont(str(path), lazy=True)["name"].getDebugName(6)] = path
+        with TTFont(str(path), lazy=True) as font:
+            names[font["name"].getDebugName(6)] = path
     return names
 
 
@@ -43,7 +44,7 @@ def share_subsets(pdf: pikepdf.Pdf) -> int:
         if path is None or len(members) < 2:
             continue
         union = set().union(*(cids for _, cids in members))
-        font = without_layout(TTFont(str(path)))
+        font = without_layout(TTFont(io.BytesIO(path.read_bytes())))
         options = subset.Options(retain_gids=True, hinting=False, notdef_outline=True,
                                  passthrough_tables=True, name_IDs=["*"],
                                  layout_features=[], glyph_names=False)
@@ -72,7 +73,8 @@ def without_layout(font: TTFont) -> TTFont:
 def _postscript_name(descriptor) -> str | None:
     try:
         data = descriptor.FontFile2.read_bytes()
-        return TTFont(io.BytesIO(data), lazy=True)["name"].getDebugName(6)
+        with TTFont(io.BytesIO(data), lazy=True) as font:
+            return font["name"].getDebugName(6)
     except Exception:  # noqa: BLE001 - an unreadable font is simply not shared
         return None
 

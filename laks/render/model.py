@@ -66,4 +66,5 @@ class BuildReport:
     chapter_pages: dict[str, int] = field(default_factory=dict)
     parts_rendered: int = 0
     parts_cached: int = 0
-    phases: dict[str, float] = field(default_factory=dict)  # seconds up to each step's end
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each step took
+    refused: list[str] = field(default_factory=list)  # URLs the content asked for, not fetched

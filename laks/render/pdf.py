@@ -48,20 +48,22 @@ def plan_batches(chapters: list[Chapter], size: int = BATCH_SIZE) -> list[list[C
 
 def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
                progress: Callable[[str], None] | None = None,
-               workers: int | None = None) -> BuildReport:
+               workers: int | None = None, batch_size: int = BATCH_SIZE) -> BuildReport:
     """Build ``book`` into ``out_path``, reusing the parts cached in ``cache_dir``.
 
-    ``progress`` is called with a short Danish message at each step. Raises ValueError
+    ``progress`` is called with a short Danish message at each step; ``workers`` caps the
+    rendering processes (default: one per core); ``batch_size`` is the average number of
+    cases per cached part. Raises ValueError
     for a book without chapters or with two chapters of the same key.
     """
     started = time.perf_counter()
     phases: dict[str, float] = {}
-    clock = [started]
+    step = ["Forbereder", started]
 
     def note(message: str) -> None:
         now = time.perf_counter()
-        phases[message] = now - clock[0]
-        clock[0] = now
+        phases[step[0]] = now - step[1]
+        step[:] = [message, now]
         if progress:
             progress(message)
 
@@ -73,7 +75,7 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
 
-    batches = plan_batches(chapters)
+    batches = plan_batches(chapters, batch_size)
     batch_parts = [parts.Part("chapters", html.chapters_html(batch),
                               tuple(f"case-{i}" for i in range(1, len(batch) + 1)))
                    for batch in batches]
@@ -152,7 +154,9 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
         chapters_cached=len(chapters) - rendered_chapters,
         seconds=time.perf_counter() - started, bytes=out.stat().st_size,
         chapter_pages=first_pages, parts_rendered=rendered_parts,
-        parts_cached=len(batch_parts) + 2 - rendered_parts, phases=phases)
+        parts_cached=len(batch_parts) + 2 - rendered_parts, phases=phases,
+        refused=sorted({url for r in [*batch_results, front_result, index_result]
+                        for url in r.refused}))
 
 
 FRONT_ANCHORS = ("forord", "indhold", "introduktion")

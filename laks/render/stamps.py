@@ -36,7 +36,7 @@ class StampFont:
 
     def __init__(self, pdf: pikepdf.Pdf, text: str):
         path = font_files().get((400, "normal"), DEJAVU / "DejaVuSans.ttf")
-        font = without_layout(TTFont(str(path)))
+        font = without_layout(TTFont(io.BytesIO(path.read_bytes())))
         cmap = font.getBestCmap()
         chars = sorted({ch for ch in text if ord(ch) in cmap})
         self.gids = {ch: font.getGlyphID(cmap[ord(ch)]) for ch in chars}
