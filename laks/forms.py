@@ -44,7 +44,7 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")),
+        validators=[plain_text, DataRequired(_l("Enter your password.")),
                     Length(max=200, message=_l("At most %(max)d characters."))],
         render_kw={"autocomplete": "current-password"},
     )
@@ -216,7 +216,8 @@ class ReopenForm(FlaskForm):
 
     comment = TextAreaField(
         _l("Comment to the unit"),
-        validators=[DataRequired(_l("Write a comment to the unit – it is required for this step.")),
+        validators=[plain_text,
+                    DataRequired(_l("Write a comment to the unit – it is required for this step.")),
                     TextLength(5000), no_cpr],
         render_kw={"rows": 4},
     )

@@ -229,3 +229,18 @@ def test_cpr_definition_service_refuses_cpr_in_a_label(team):
         service.update_question(actor=team.admin, module_key="udfordring",
                                 question_key="health_offer", label_da="Fx 010190-1234",
                                 label_en="", help_da="", help_en="", required=True)
+
+
+@pytest.mark.parametrize("comment", ["Borgeren 01/01/90 1234", "Se 0101**90**-1234", "a\x00b"],
+                         ids=["slashes", "markdown", "nul"])
+def test_cpr_reopen_comment_is_refused_over_http(client, login, team, comment):
+    from laks.enums import ModuleState
+    from tests.test_workflow import module_in
+
+    module_in(team, ModuleState.APPROVED)
+    login(team.facilitator)
+    response = client.post(module_url(team, suffix="/genaabn"), data={"comment": comment})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert MESSAGE in page or "NUL" in page
+    assert stored(team).state == ModuleState.APPROVED
