@@ -7,13 +7,15 @@ blueprints, the CLI and the Jinja globals.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from laks import config
-from laks.extensions import babel, csrf, db, login_manager, migrate
+from laks.extensions import babel, csrf, db, limiter, login_manager, migrate
 from laks.i18n import babel_locale, current_language, language_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,12 +31,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    _refuse_unsafe_configuration(app)
+    # The session cookie's signature is not accepted for longer than a session may last
+    # (Flask's default is 31 days); laks.views.auth ends it earlier when idle.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=app.config["LAKS_SESSION_MAX_HOURS"])
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["LAKS_REDIS_URL"] or "memory://"
+    if app.config["LAKS_PROXY_COUNT"]:
+        proxies = app.config["LAKS_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=babel_locale)
-    login_manager.init_app(app)
+    # Templates reach the user through the lazy ``current_user`` global below, not through
+    # Flask-Login's context processor, which would load the user for every template – even
+    # the page that says the database is away.
+    login_manager.init_app(app, add_context_processor=False)
+    limiter.init_app(app)
 
     from laks import cli, views
 
@@ -56,6 +71,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["LAKS_SECURE_COOKIES"]:
+            # Served over HTTPS only: browsers must never try plain HTTP for a year.
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response
 
     from flask_babel import format_date, format_datetime, format_decimal
@@ -73,3 +92,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         module_title=lambda key: str(MODULE_TITLES[key]),
     )
     return app
+
+
+def _refuse_unsafe_configuration(app: Flask) -> None:
+    """Stop at start-up rather than run with a key that can be guessed from one cookie."""
+    key = app.config.get("SECRET_KEY") or ""
+    size = len(key.encode() if isinstance(key, str) else key)
+    if size < config.MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"LAKS_SECRET_KEY is too short ({size} bytes): it signs sessions and invitation "
+            f"links and must have at least {config.MIN_SECRET_KEY_BYTES} bytes. Make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))', or leave "
+            "LAKS_SECRET_KEY unset to have laks generate one in the instance folder."
+        )

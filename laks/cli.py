@@ -107,7 +107,7 @@ def set_password_command(email, password) -> None:
     except accounts.AccountError as exc:
         _fail(str(exc))
     db.session.commit()
-    click.echo(f"Password set for {user.email}.")
+    click.echo(f"Password set for {user.email}; every session they had has ended.")
 
 
 @user_cli.command("invite")
@@ -127,7 +127,7 @@ def deactivate_command(email) -> None:
     user = _find_user(email)
     accounts.set_active(actor=None, user=user, active=False)
     db.session.commit()
-    click.echo(f"{user.email} can no longer log in.")
+    click.echo(f"{user.email} can no longer log in; every session they had has ended.")
 
 
 @user_cli.command("activate")

@@ -27,6 +27,18 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+#: A shorter key can be guessed or brute-forced offline from one signed cookie.
+MIN_SECRET_KEY_BYTES = 32
+#: Failed logins allowed for one e-mail address, and from one network address.
+LOGIN_LIMIT = "5 per 15 minutes"
+LOGIN_ADDRESS_LIMIT = "30 per 15 minutes"
+
+
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the Flask config for this process, read from ``LAKS_*`` variables."""
     folder = Path(instance_path)
@@ -43,6 +55,19 @@ def from_environment(instance_path: str) -> dict:
         # Where the accessibility statement tells people to report a problem.
         "LAKS_CONTACT_EMAIL": os.environ.get("LAKS_CONTACT_EMAIL", ""),
         "LAKS_INVITATION_MAX_AGE": int(os.environ.get("LAKS_INVITATION_MAX_AGE", 7 * 24 * 3600)),
+        # Where counters of login attempts live: in memory (each process counts for itself)
+        # unless a Redis server is given, which every worker and machine then shares.
+        "LAKS_REDIS_URL": os.environ.get("LAKS_REDIS_URL", ""),
+        "LAKS_LOGIN_LIMIT": os.environ.get("LAKS_LOGIN_LIMIT", LOGIN_LIMIT),
+        "LAKS_LOGIN_ADDRESS_LIMIT": os.environ.get("LAKS_LOGIN_ADDRESS_LIMIT",
+                                                   LOGIN_ADDRESS_LIMIT),
+        # How many reverse proxies in front of laks set X-Forwarded-For (0: none, the
+        # address of the connection is the visitor's).
+        "LAKS_PROXY_COUNT": int(os.environ.get("LAKS_PROXY_COUNT", "0")),
+        # A session ends after this long without a request, and this long after login.
+        "LAKS_SESSION_IDLE_MINUTES": _number("LAKS_SESSION_IDLE_MINUTES", 120),
+        "LAKS_SESSION_MAX_HOURS": _number("LAKS_SESSION_MAX_HOURS", 12),
+        "LAKS_SECURE_COOKIES": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",

@@ -28,7 +28,7 @@ from laks.definitions.forms import (
     plain_text,
 )
 from laks.enums import QUESTION_KIND_LABELS
-from laks.services.accounts import MIN_PASSWORD_LENGTH
+from laks.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
 
 
 class EmptyForm(FlaskForm):
@@ -74,6 +74,11 @@ class SetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Save password"))
+
+    def validate_password(self, field):
+        if len(field.data or "") >= MIN_PASSWORD_LENGTH and is_common_password(field.data):
+            raise ValidationError(_l("This password is one of the most common ones and easy "
+                                     "to guess. Choose another."))
 
 
 class ReviewForm(FlaskForm):

@@ -90,6 +90,10 @@ def make_test_app(database_url: str, instance_path: str, **overrides):
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "LAKS_BASE_URL": "http://laks.test",
+        # Tests log in (and fail to) far more often than people do; the limits themselves
+        # are tested with their real values in test_login_limits.py.
+        "LAKS_LOGIN_LIMIT": "1000 per minute",
+        "LAKS_LOGIN_ADDRESS_LIMIT": "1000 per minute",
         **overrides,
     }
     os.environ.setdefault("LAKS_SECRET_KEY", config["SECRET_KEY"])

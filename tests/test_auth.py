@@ -136,7 +136,7 @@ def test_auth_invitation_sets_password_once(client, app, make_user):
 
     too_short = client.post(path, data={"password": "kort", "confirm": "kort"})
     assert too_short.status_code == 422
-    assert "mindst 10 tegn" in too_short.get_data(as_text=True)
+    assert "mindst 12 tegn" in too_short.get_data(as_text=True)
 
     ok = client.post(path, data={"password": "et langt kodeord", "confirm": "et langt kodeord"})
     assert ok.status_code == 302
@@ -162,3 +162,93 @@ def test_auth_invitation_expires(client, app, make_user):
 def test_auth_forged_invitation_is_refused(client):
     response = client.get("/invitation/not-a-token")
     assert response.status_code == 410
+
+
+def test_auth_invitation_token_carries_no_part_of_the_password_hash(app, make_user):
+    from itsdangerous import URLSafeTimedSerializer
+
+    user = make_user(Role.STAFF)
+    token = accounts.invitation_token(user)
+    _valid, payload = URLSafeTimedSerializer(app.secret_key).loads_unsafe(token)
+    readable = f"{token} {payload}"
+    pieces = {user.password_hash[i:i + 8] for i in range(len(user.password_hash) - 7)}
+    assert not [piece for piece in pieces if piece in readable]
+    assert accounts.user_from_invitation(token) == user
+    accounts.set_password(actor=None, user=user, password="et andet langt kodeord")
+    with pytest.raises(accounts.AccountError):
+        accounts.user_from_invitation(token)  # still single-use
+
+
+def test_auth_invitation_for_a_new_person_is_single_use_too(client, make_user):
+    user = make_user(Role.STAFF)
+    user.password_hash = None
+    db.session.commit()
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    form = {"password": "et langt kodeord", "confirm": "et langt kodeord"}
+    assert client.post(path, data=form).status_code == 302
+    assert client.post(path, data=form).status_code == 410
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["adgangskode123", "Efterår2025!", "KODEORD12345", "qwerty123456", "1q2w3e4r5t6y",
+     "jegelskerdig1"],
+    ids=["danish", "season-year", "upper-case", "english-list", "keyboard", "phrase"],
+)
+def test_auth_common_passwords_are_refused_at_the_field(client, make_user, password):
+    user = make_user(Role.STAFF)
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    response = client.post(path, data={"password": password, "confirm": password})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Adgangskoden er en af de mest almindelige og let at gætte. Vælg en anden." in page
+    assert 'id="password-error"' in page
+    with pytest.raises(accounts.AccountError, match="common passwords"):
+        accounts.check_password_strength(password)
+
+
+@pytest.mark.parametrize("password", ["laks-demo-2026", PASSWORD, "en lang og god adgangskode"])
+def test_auth_good_passwords_are_accepted(password):
+    accounts.check_password_strength(password)
+    assert not accounts.is_common_password(password)
+
+
+def test_auth_passwords_need_twelve_characters(client, make_user):
+    assert accounts.MIN_PASSWORD_LENGTH == 12
+    user = make_user(Role.STAFF)
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    page = client.get(path).get_data(as_text=True)
+    assert "Mindst 12 tegn. Almindelige adgangskoder som sommer2024 afvises." in page
+    eleven = "elleve tegn"
+    response = client.post(path, data={"password": eleven, "confirm": eleven})
+    assert "Adgangskoden skal have mindst 12 tegn." in response.get_data(as_text=True)
+    with pytest.raises(accounts.AccountError, match="at least 12 characters"):
+        accounts.check_password_strength(eleven)
+
+
+def test_auth_common_password_lists_are_shipped_with_their_origin():
+    from pathlib import Path
+
+    django_list, danish_list = accounts.COMMON_PASSWORD_FILES
+    assert django_list.exists() and danish_list.exists()
+    licence = Path(django_list.parent, "LICENSE-django.txt").read_text()
+    assert "Django Software Foundation" in licence
+    assert "sommer2024" in accounts._common_passwords()
+    assert len(accounts._common_passwords()) > 20000
+
+
+@pytest.mark.parametrize("typed", ["010190-1234", "0101901234", "  010190 1234 "])
+def test_auth_failed_login_never_stores_a_cpr_number(client, typed):
+    response = client.post("/log-ind", data={"email": typed, "password": "whatever it is"})
+    assert response.status_code == 422
+    [event] = events("auth.login_failed")
+    stored = str(event.details)
+    assert "0101901234" not in stored.replace("-", "").replace(" ", "")
+    assert "0101" not in stored
+    assert event.details["email_withheld"] == "looks like a CPR number"
+
+
+def test_auth_failed_login_keeps_an_ordinary_address_in_the_log(client):
+    client.post("/log-ind", data={"email": "Someone@Example.org", "password": "whatever it is"})
+    [event] = events("auth.login_failed")
+    assert event.details["email"] == "Someone@Example.org"

@@ -101,7 +101,7 @@ def test_cli_set_password_too_short(runner, make_user):
     result = runner.invoke(args=["user", "set-password", "--email", user.email,
                                  "--password", "short"])
     assert result.exit_code != 0
-    assert "at least 10 characters" in result.output
+    assert "at least 12 characters" in result.output
 
 
 def test_cli_invite_and_deactivate(runner, make_user):

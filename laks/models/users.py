@@ -46,6 +46,15 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the current session token, so
+        that a session whose token has since been rotated no longer finds its user."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Rotate the session token: every session of this person ends on its next request."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
         # werkzeug's default is scrypt with a random salt.
         self.password_hash = generate_password_hash(password)

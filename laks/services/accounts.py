@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import hmac
+import secrets
+from functools import cache
+from pathlib import Path
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from laks.audit import record
 from laks.enums import ObserverGroup, Role
 from laks.extensions import db
 from laks.models import Membership, Unit, User, utcnow
+from laks.privacy import looks_like_cpr
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
 _INVITATION_SALT = "laks.invitation"
+_DATA = Path(__file__).resolve().parent.parent / "data"
+# Django's list of 20,000 common passwords (BSD licence, laks/data/LICENSE-django.txt) and
+# laks' own list of common Danish ones; both lower-case, one per line.
+COMMON_PASSWORD_FILES = (_DATA / "common-passwords.txt.gz", _DATA / "common-passwords-da.txt")
 
 
 class AccountError(ValueError):
@@ -86,33 +99,80 @@ def _ensure_no_tovholder(unit: Unit) -> None:
         )
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    words: set[str] = set()
+    for path in COMMON_PASSWORD_FILES:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            words.update(line.strip() for line in handle
+                         if line.strip() and not line.startswith("#"))
+    return frozenset(words)
+
+
+def is_common_password(password: str) -> bool:
+    """True if ``password`` (ignoring case and surrounding spaces) is on a list of common
+    passwords that laks ships with."""
+    return password.strip().lower() in _common_passwords()
+
+
 def check_password_strength(password: str) -> None:
-    """Raise AccountError if the password is too short to be a password."""
+    """Raise AccountError if the password is too short or one of the common passwords."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"A password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if is_common_password(password):
+        raise AccountError("This password is on the list of common passwords; choose another.")
 
 
 def set_password(*, actor: User | None, user: User, password: str) -> None:
-    """Give ``user`` a new password (checked for length) and log that it happened."""
+    """Give ``user`` a new password (checked for length and commonness), end every session
+    the person has, and log that it happened. Raises AccountError for a weak password."""
     check_password_strength(password)
     user.set_password(password)
+    user.end_sessions()
     record(actor, "user.set_password", user)
 
 
 def set_active(*, actor: User | None, user: User, active: bool) -> None:
+    """Let a person log in again, or not; deactivating ends every session they have."""
     user.active = active
+    if not active:
+        user.end_sessions()
     record(actor, "user.activate" if active else "user.deactivate", user)
+
+
+def log_out(user: User) -> None:
+    """End every session of ``user`` – on this device and on any other – and log it."""
+    user.end_sessions()
+    record(user, "auth.logout", user)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made like every real hash (werkzeug's default method), so checking against it costs
+    # the same time as checking a real password.
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str) -> User | None:
     """Return the user if the e-mail and password match an active account, else None.
 
     Every attempt is logged. The caller shows one message for every failure, so a visitor
-    cannot learn whether an address has an account.
+    cannot learn whether an address has an account – neither from the page nor from the
+    time it takes: an unknown address costs the same hashing as a wrong password.
     """
     user = find_user(email)
-    if user is None or not user.check_password(password):
-        record(user, "auth.login_failed", user, reason="credentials", email=email.strip()[:254])
+    if user is None or user.password_hash is None:
+        check_password_hash(_dummy_hash(), password)
+        matches = False
+    else:
+        matches = user.check_password(password)
+    if not matches:
+        typed = email.strip()[:254]
+        # People used to logging in with their CPR number type it here; it is never stored.
+        details = ({"email_withheld": "looks like a CPR number"} if looks_like_cpr(typed)
+                   else {"email": typed})
+        record(user, "auth.login_failed", user, reason="credentials", **details)
         return None
     if not user.active:
         record(user, "auth.login_failed", user, reason="inactive")
@@ -128,8 +188,12 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _password_fingerprint(user: User) -> str:
     # Binding the token to the current hash makes it single-use: once a password is set,
-    # the hash changes and the old link no longer verifies.
-    return (user.password_hash or "none")[-12:]
+    # the hash changes and the old link no longer verifies. The token's payload is readable
+    # by anyone holding the link, so it carries a keyed digest of the hash, never any of it.
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    message = f"laks.invitation:{user.password_hash or 'none'}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def invitation_token(user: User) -> str:
@@ -157,6 +221,7 @@ def user_from_invitation(token: str) -> User:
     except BadSignature:
         raise AccountError("invalid") from None
     user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or data.get("pw") != _password_fingerprint(user):
+    if user is None or not user.active \
+            or not hmac.compare_digest(str(data.get("pw")), _password_fingerprint(user)):
         raise AccountError("invalid")
     return user

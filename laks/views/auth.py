@@ -1,16 +1,36 @@
-"""Logging in and out, and choosing a password from an invitation link."""
+"""Logging in and out, the life of a session, and choosing a password from an invitation.
+
+A session is the signed cookie Flask keeps in the browser. It holds the person's id and
+their current session token (``User.get_id``), the time of login and the time of the last
+request. It ends – on the server, whatever copies of the cookie exist – when the token is
+rotated (logout, a new password, deactivation), after ``LAKS_SESSION_IDLE_MINUTES`` without
+a request and ``LAKS_SESSION_MAX_HOURS`` after login.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
-from laks.audit import record
-from laks.extensions import db, login_manager
+from laks.extensions import db, limiter, login_manager
 from laks.forms import EmptyForm, LoginForm, SetPasswordForm
 from laks.models import User
 from laks.services import accounts
@@ -22,11 +42,48 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Log in to see this page.")
 login_manager.login_message_category = "info"
 
+#: Session keys laks sets at login: when it began and when the person was last seen.
+LOGIN_AT, SEEN_AT = "laks_login_at", "laks_seen_at"
+#: What survives logging out: the language the visitor chose.
+KEPT_ON_LOGOUT = ("lang",)
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session, if its token is still theirs and they are active."""
+    user_id, _sep, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None  # a cookie from before session tokens, or a forged one
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active \
+            or not hmac.compare_digest(token.encode(), user.session_token.encode()):
+        return None
+    return user
+
+
+def _clear_session() -> None:
+    kept = {key: session[key] for key in KEPT_ON_LOGOUT if key in session}
+    session.clear()
+    session.update(kept)
+
+
+@bp.before_app_request
+def end_expired_session():
+    """Log out a session that has been idle too long or has lasted too long since login."""
+    if "_user_id" not in session or request.endpoint == "static":
+        return
+    config, now = current_app.config, time.time()
+    idle = now - session.get(SEEN_AT, 0) > config["LAKS_SESSION_IDLE_MINUTES"] * 60
+    too_old = now - session.get(LOGIN_AT, 0) > config["LAKS_SESSION_MAX_HOURS"] * 3600
+    if idle or too_old:
+        logout_user()
+        _clear_session()
+        flash(_("You were logged out after a while without activity. Log in again.")
+              if idle else
+              _("You were logged out because a session lasts at most %(hours)s hours. "
+                "Log in again.", hours=format_decimal(config["LAKS_SESSION_MAX_HOURS"])), "info")
+        return
+    session[SEEN_AT] = round(now, 1)
 
 
 def safe_next(target: str | None) -> str:
@@ -39,7 +96,27 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _submitted_email() -> str:
+    """The limiter's key for one account: a digest of the e-mail typed, normalised the way
+    accounts are found (so that "Anna@X.dk " and "anna@x.dk" share one count)."""
+    try:
+        typed = request.form.get("email", "")
+    except HTTPException:  # a body too large to read; the view answers 413
+        typed = ""
+    digest = hashlib.sha256(typed.strip().lower().encode()).hexdigest()
+    return f"email:{digest}"
+
+
+def _login_failed(response) -> bool:
+    # Only failed attempts count: a municipality's staff behind one address may all log in.
+    return response.status_code == 422
+
+
 @bp.route("/log-ind", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LAKS_LOGIN_ADDRESS_LIMIT"], methods=["POST"],
+               deduct_when=_login_failed, scope="address")
+@limiter.limit(lambda: current_app.config["LAKS_LOGIN_LIMIT"], methods=["POST"],
+               key_func=_submitted_email, deduct_when=_login_failed, scope="email")
 @guard("public.view")
 def login():
     if current_user.is_authenticated:
@@ -49,7 +126,12 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user is not None:
+            # A new session: nothing from before login – the CSRF token above all – carries
+            # over into it.
+            _clear_session()
             login_user(user)
+            now = round(time.time(), 1)
+            session[LOGIN_AT] = session[SEEN_AT] = now
             return redirect(safe_next(request.args.get("next")))
         # One message for an unknown address, a wrong password and an inactive account.
         form.password.errors.append(_("The e-mail or the password is wrong."))
@@ -61,9 +143,10 @@ def login():
 @guard("account.logout")
 def logout():
     if EmptyForm().validate_on_submit():
-        record(current_user._get_current_object(), "auth.logout", current_user)
+        accounts.log_out(current_user._get_current_object())
         db.session.commit()
         logout_user()
+        _clear_session()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
 
@@ -83,7 +166,9 @@ def accept_invitation(token: str):
         accounts.set_password(actor=user, user=user, password=form.password.data)
         db.session.commit()
         logout_user()
+        _clear_session()
         flash(_("Your password is saved. You can log in now."), "success")
         return redirect(url_for("auth.login"))
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/invitation.html", form=form, user=user), status
+    return render_template("auth/invitation.html", form=form, user=user,
+                           min_length=accounts.MIN_PASSWORD_LENGTH), status

@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import time
+from datetime import UTC, datetime
+
 from flask import Flask, render_template
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from laks.extensions import db, login_manager
+from laks.extensions import db, limiter, login_manager
+
+#: Seconds a visitor (or a monitor) is asked to wait while the database is away.
+RETRY_AFTER_UNAVAILABLE = 30
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """True for the errors that mean the database cannot be reached (down, restarting, the
+    connection lost), as opposed to a mistake in a query."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def unavailable():
+    """The 503 page, rendered from a template that asks the database nothing – not even who
+    is logged in – so that it can be shown while the database is away."""
+    with contextlib.suppress(Exception):  # the connection may be gone; nothing to undo then
+        db.session.rollback()
+    html = render_template(
+        "errors/unavailable.html",
+        title=_("laks is unavailable right now"),
+        text=_("laks cannot reach its database at the moment. Nothing you saved before is "
+               "lost. Try again in a minute."),
+    )
+    return html, 503, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
 
 
 def register(app: Flask) -> None:
-    def page(code: int, title: str, text: str):
-        return render_template("errors/error.html", code=code, title=title, text=text), code
+    def page(code: int, title: str, text: str, headers: dict | None = None):
+        try:
+            html = render_template("errors/error.html", code=code, title=title, text=text)
+        except DBAPIError as exc:
+            # The layout shows who is logged in; if that needs a database that is away,
+            # say so instead of failing twice.
+            if not database_unreachable(exc):
+                raise
+            return unavailable()
+        return html, code, headers or {}
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc):
+        if not database_unreachable(exc):
+            raise exc  # a real error: the 500 page (or the test) gets it
+        app.logger.warning("database unreachable: %s", exc.orig)
+        return unavailable()
 
     @app.errorhandler(401)
     def unauthorized(_exc):
@@ -48,9 +94,23 @@ def register(app: Flask) -> None:
                     _("What you sent is larger than laks accepts (2 MB). Go back, and save "
                       "long texts in smaller parts."))
 
+    @app.errorhandler(429)
+    def too_many(_exc):
+        breached = limiter.current_limit
+        reset_at = breached.window.reset_time if breached is not None else time.time() + 60
+        wait = max(1, math.ceil(reset_at - time.time()))
+        # The minute shown is never earlier than the moment a new attempt is let through.
+        minute = math.ceil((time.time() + wait) / 60) * 60
+        at = format_time(datetime.fromtimestamp(minute, UTC), "short")
+        return page(429, _("Too many attempts to log in"),
+                    _("There have been too many failed attempts to log in with this e-mail "
+                      "address or from your network. Try again after %(time)s.", time=at),
+                    {"Retry-After": str(wait)})
+
     @app.errorhandler(500)
     def server_error(_exc):
-        db.session.rollback()
+        with contextlib.suppress(Exception):
+            db.session.rollback()
         return page(500, _("Something went wrong"),
                     _("An error occurred on our side. Go back and try again "
                       "in a moment."))

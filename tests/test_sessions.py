@@ -1,0 +1,265 @@
+"""A session ends on the server: a copy of the cookie taken earlier stops working after
+logout, a new password, a reset, deactivation, idle time and the absolute lifetime."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from laks.enums import Role
+from laks.extensions import db
+from laks.models import ModuleComment, User
+from laks.services import accounts
+from tests.conftest import PASSWORD, make_test_app
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def comments() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(ModuleComment.id)))
+
+
+def module_url(team) -> str:
+    return f"/enheder/{team.unit.id}/moduler/udfordring"
+
+
+def copy_of(client, app):
+    """Another client that holds the same session cookie, as one copied from a browser."""
+    other = app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value)
+    return other
+
+
+def post_comment(client, team, text: str):
+    page = client.get(module_url(team)).get_data(as_text=True)
+    token = CSRF.search(page).group(1) if CSRF.search(page) else client.csrf_token()
+    return client.post(module_url(team) + "/kommentarer",
+                       data={"body": text, "csrf_token": token})
+
+
+def refused(response) -> bool:
+    return response.status_code == 302 and "/log-ind" in response.headers["Location"]
+
+
+# --- the events that end every session of a person ---------------------------------------
+
+
+def _logout(app, client, user):
+    assert client.post("/log-ud").status_code == 302
+
+
+def _cli_password(app, client, user):
+    result = app.test_cli_runner().invoke(args=["user", "set-password", "--email", user.email,
+                                                "--password", "et helt nyt kodeord"])
+    assert result.exit_code == 0, result.output
+    assert "every session they had has ended" in result.output
+
+
+def _invitation_reset(app, client, user):
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    fresh = app.test_client()
+    response = fresh.post(path, data={"password": "et helt nyt kodeord",
+                                      "confirm": "et helt nyt kodeord"})
+    assert response.status_code == 302
+
+
+def _cli_deactivate_then_activate(app, client, user):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["user", "deactivate", "--email", user.email]).exit_code == 0
+    # Even once the person may log in again, the old session stays ended.
+    assert runner.invoke(args=["user", "activate", "--email", user.email]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "event",
+    [_logout, _cli_password, _invitation_reset, _cli_deactivate_then_activate],
+    ids=["logout", "password-changed", "password-reset", "deactivated"],
+)
+def test_sessions_copied_cookie_dies_with_the_event(app, client, login, team, event):
+    login(team.staff)
+    copy = copy_of(client, app)
+    assert post_comment(copy, team, "Skrevet med kopien").status_code == 302
+    assert comments() == 1
+
+    event(app, client, team.staff)
+
+    assert refused(copy.get("/hjem"))
+    assert refused(post_comment(copy, team, "Skrevet efter"))
+    assert refused(client.get("/hjem"))  # the browser's own session ended too
+    assert comments() == 1
+
+
+def test_sessions_logout_ends_the_other_devices_too(app, client, login, team):
+    login(team.staff)
+    phone = app.test_client()
+    phone.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
+    assert phone.get("/hjem").status_code == 200
+    client.post("/log-ud")
+    assert refused(phone.get("/hjem"))
+
+
+def test_sessions_another_persons_logout_ends_nothing_of_mine(app, client, login, team):
+    login(team.staff)
+    other = app.test_client()
+    other.post("/log-ind", data={"email": team.tovholder.email, "password": PASSWORD})
+    other.post("/log-ud")
+    assert client.get("/hjem").status_code == 200
+
+
+def test_sessions_a_known_user_id_alone_is_not_a_session(app, client, make_user):
+    """The id in the cookie is not enough; it must come with the current session token."""
+    admin = make_user(Role.ADMIN)
+    for forged in (str(admin.id), f"{admin.id}:", f"{admin.id}:not-the-token"):
+        with client.session_transaction() as session:
+            session.update({"_user_id": forged, "_fresh": True,
+                            "laks_login_at": time.time(), "laks_seen_at": time.time()})
+        assert refused(client.get("/hjem")), forged
+
+
+def test_sessions_logout_clears_the_session_but_keeps_the_language(client, login, team):
+    client.get("/sprog/en")
+    login(team.staff)
+    client.post("/log-ud")
+    with client.session_transaction() as session:
+        assert set(session) <= {"lang", "_flashes"}
+        assert session["lang"] == "en"
+
+
+def test_sessions_csrf_token_is_renewed_at_login(client, team):
+    before = client.csrf_token()  # what the login page's form carried
+    client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
+    assert client.get("/hjem").status_code == 200
+    stale = client.post("/log-ud", data={"csrf_token": before})
+    assert stale.status_code == 400
+    assert client.get("/hjem").status_code == 200  # the stale token did not log anyone out
+    assert client.post("/log-ud").status_code == 302
+
+
+def test_sessions_end_after_idle_time(database_url, instance_path, team):
+    app = make_test_app(database_url, instance_path, LAKS_SESSION_IDLE_MINUTES=1.5 / 60)
+    client = app.test_client()
+    client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
+    copy = copy_of(client, app)
+    for _ in range(3):  # a request within the idle time keeps the session going
+        time.sleep(0.8)
+        assert client.get("/hjem").status_code == 200
+    assert refused(copy.get("/hjem"))  # the copy sat idle for 2.4 s
+    time.sleep(1.8)
+    response = client.get("/hjem")
+    assert refused(response)
+    login_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Du er blevet logget ud, fordi du ikke har brugt laks i et stykke tid" in login_page
+
+
+def test_sessions_end_after_the_absolute_lifetime_however_active(database_url, instance_path,
+                                                                   team):
+    app = make_test_app(database_url, instance_path, LAKS_SESSION_MAX_HOURS=2.5 / 3600)
+    assert app.permanent_session_lifetime == timedelta(seconds=2.5)
+    client = app.test_client()
+    client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
+    started = time.monotonic()
+    while time.monotonic() - started < 2.0:
+        assert client.get("/hjem").status_code == 200
+        time.sleep(0.4)
+    time.sleep(1.0)
+    response = client.get("/hjem")
+    assert refused(response)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "fordi man højst kan være logget ind i 0,001 timer ad gangen" in page
+
+
+def test_sessions_cookie_is_not_kept_for_31_days(app, client, login, team):
+    assert app.permanent_session_lifetime == timedelta(hours=12)
+    response = login(team.staff)
+    cookie = response.headers["Set-Cookie"]
+    # A browser-session cookie (no Expires): it goes when the browser closes, and the
+    # server accepts its signature for 12 hours at most.
+    assert "Expires" not in cookie and "Max-Age" not in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# --- over HTTP, as someone who copied the Cookie header ----------------------------------
+
+
+class Http:
+    """A client of a real server that keeps its session cookie in a Cookie header written
+    by hand – as a browser does, or someone who copied the header from one."""
+
+    def __init__(self, port: int, cookie: str | None = None):
+        self.port, self.cookie = port, cookie
+
+    def copy(self) -> Http:
+        return Http(self.port, self.cookie)
+
+    def __call__(self, method: str, path: str, form: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Cookie": f"session={self.cookie}"} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            match = re.match(r"session=([^;]*)", header)
+            if match:
+                self.cookie = match.group(1) or None
+        conn.close()
+        return response.status, response.headers, text
+
+
+@pytest.fixture
+def served(database_url, instance_path, app):
+    server_app = make_test_app(database_url, instance_path)
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Http(server.server_port)
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with server_app.app_context():
+        db.engine.dispose()
+
+
+def test_sessions_copied_cookie_header_cannot_comment_after_logout(served, team):
+    browser = served
+    _status, _headers, page = browser("GET", "/log-ind")
+    status, headers, _ = browser("POST", "/log-ind", {
+        "email": team.staff.email, "password": PASSWORD,
+        "csrf_token": CSRF.search(page).group(1)})
+    assert status == 302 and headers["Location"].endswith("/hjem")
+    copied = browser.copy()
+
+    # With the copied header, the module page and its comment form work while the
+    # session lives...
+    status, _, page = copied("GET", module_url(team))
+    assert status == 200
+    token = CSRF.search(page).group(1)
+    status, _, _ = copied("POST", module_url(team) + "/kommentarer",
+                          {"body": "Skrevet med kopien", "csrf_token": token})
+    assert status == 302 and comments() == 1
+
+    # ...until the person logs out in their own browser.
+    _, _, home = browser("GET", "/hjem")
+    status, _, _ = browser("POST", "/log-ud", {"csrf_token": CSRF.search(home).group(1)})
+    assert status == 302
+
+    status, headers, _ = copied("GET", module_url(team))
+    assert status == 302 and "/log-ind" in headers["Location"]
+    status, headers, _ = copied("POST", module_url(team) + "/kommentarer",
+                                {"body": "Skrevet efter log ud", "csrf_token": token})
+    assert status == 302 and "/log-ind" in headers["Location"]
+    assert comments() == 1
+    staff = db.session.get(User, team.staff.id)
+    assert staff.active  # logging out ends sessions; it does not lock the account
