@@ -106,12 +106,14 @@ def test_config_hsts_only_when_served_over_https(monkeypatch, _schema, database_
     monkeypatch.setenv("LAKS_SECURE_COOKIES", secure)
     app = create_app({"TESTING": True})
     with app.app_context():
-        response = app.test_client().get("/")
+        client = app.test_client()
+        response = client.get("/")
+        cookie = client.get("/sprog/en").headers["Set-Cookie"]  # the language is in the session
     assert response.status_code == 200
     hsts = response.headers.get("Strict-Transport-Security")
     if secure == "1":
         assert hsts == "max-age=31536000; includeSubDomains"
-        assert app.config["SESSION_COOKIE_SECURE"] is True
+        assert "; Secure" in cookie
     else:
         assert hsts is None
-        assert app.config["SESSION_COOKIE_SECURE"] is False
+        assert "Secure" not in cookie
