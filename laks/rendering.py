@@ -7,6 +7,7 @@ handlers, styles and ``javascript:`` URLs.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import markdown as md
@@ -21,6 +22,31 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}, "td": set()}
 
 
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,2}[.)])[ \t]+\S")
+_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+
+
+def _lists_need_no_blank_line(text: str) -> str:
+    """Start a list where people start one: right under a line of text.
+
+    Python-Markdown only begins a list after a blank line, so "Vi prøvede:\n- a\n- b"
+    came out as one paragraph with the items run together. A blank line is put before
+    such a first item (never inside fenced code).
+    """
+    out: list[str] = []
+    previous = ""
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif (not in_fence and _LIST_ITEM.match(line) and previous.strip()
+              and not _LIST_ITEM.match(previous) and not previous.startswith((" ", "\t"))):
+            out.append("")
+        out.append(line)
+        previous = line
+    return "\n".join(out)
+
+
 def render_markdown(text: str | None) -> Markup:
     """Render user markdown as sanitised HTML, safe to put in a page as it is.
 
@@ -29,7 +55,8 @@ def render_markdown(text: str | None) -> Markup:
     """
     if not text:
         return Markup("")
-    html = md.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    html = md.markdown(_lists_need_no_blank_line(text), extensions=["sane_lists", "tables"],
+                       output_format="html")
     for level in (2, 1):  # shift h1→h3, h2→h4, keeping order of replacement safe
         html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
             f"</h{level}>", f"</h{level + 2}>")

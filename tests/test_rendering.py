@@ -35,3 +35,28 @@ def test_rendering_keeps_ordinary_markdown():
 
 def test_rendering_empty():
     assert str(render_markdown(None)) == ""
+
+
+@pytest.mark.parametrize(
+    ("source", "items"),
+    [
+        ("Vi beder jer om at:\n- tilføje målgruppen\n- rette datoen", ["tilføje målgruppen",
+                                                                        "rette datoen"]),
+        ("Næste skridt:\n1. ring til borgerne\n2. book lokalet", ["ring til borgerne",
+                                                                  "book lokalet"]),
+        ("**Vigtigt**\n* én\n* to", ["én", "to"]),
+    ],
+    ids=["bullets", "numbered", "after-emphasis"],
+)
+def test_rendering_list_right_under_a_line_is_a_list(source, items):
+    html = str(render_markdown(source))
+    for item in items:
+        assert f"<li>{item}</li>" in html
+    assert html.count("<p>") == 1  # the line before stays a paragraph of its own
+
+
+def test_rendering_code_fence_and_plain_numbers_are_left_alone():
+    fenced = str(render_markdown("```\ntekst\n- ikke en liste\n```"))
+    assert "<li>" not in fenced and "- ikke en liste" in fenced
+    year = str(render_markdown("Vi startede i foråret\n2016 med to hold."))
+    assert "<li>" not in year and "<ol>" not in year
