@@ -56,6 +56,13 @@ def structure_problems(pdf: pikepdf.Pdf) -> list[str]:
             key = annotation.get("/StructParent")
             if key is None or int(key) not in parents:
                 problems.append(f"page {number}: an annotation is not in the ParentTree")
+    for key, value in parents.items():
+        if not isinstance(value, Array):
+            continue
+        for mcid, element in enumerate(value):
+            if not _holds(element, mcid):
+                problems.append(f"ParentTree {key}: MCID {mcid} is not among its element's kids")
+                break
     elements = list(walk(kids[0])) if kids else []
     for element in elements:
         page = element.get("/Pg")
@@ -73,6 +80,16 @@ def structure_problems(pdf: pikepdf.Pdf) -> list[str]:
             problems.append(f"heading level jumps from H{before} to H{after}")
             break
     return problems
+
+
+def _holds(element, mcid: int) -> bool:
+    """Whether structure element ``element`` has marked content ``mcid`` as a kid."""
+    if not isinstance(element, Dictionary):
+        return False
+    kids = element.get("/K")
+    kids = list(kids) if isinstance(kids, Array) else [kids]
+    return any(kid == mcid or (isinstance(kid, Dictionary) and kid.get("/MCID") == mcid)
+               for kid in kids)
 
 
 def parent_tree(tree) -> dict[int, object]:

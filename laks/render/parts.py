@@ -2,10 +2,9 @@
 HTML and the layout.
 
 A part is a complete PDF/UA-1 document: the front matter, a batch of cases or the index.
-Parts are rendered in worker processes (laks.render.worker) when there are several:
-WeasyPrint is single-threaded, and a worker that exits gives its memory back. When there
-is only one, it is rendered in this process: a rebuild after one changed case should not
-pay for starting a worker.
+Parts are rendered in worker processes (laks.render.worker), one per core: WeasyPrint is
+single-threaded, and a worker that exits gives its memory back, so the caller stays small
+however large the book.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from .assets import ROOT, layout_fingerprint
 
 # Bump when the engine changes what a part's PDF contains (not needed for template, CSS or
 # font changes: those are in the layout fingerprint).
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 PDF_VARIANT = "pdf/ua-1"
 JOBS_PER_WORKER = 8
 
@@ -71,13 +70,11 @@ def render_parts(parts: list[Part], cache_dir: Path, workers: int | None = None)
     Raises RuntimeError if a worker fails.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [{"html": part.html, "anchors": list(part.anchors), "stem": str(cache_dir / part.key)}
-            for part in parts]
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
-    if workers <= 1:
-        results = [render_one(job["html"], tuple(job["anchors"]), job["stem"]) for job in jobs]
-    else:
-        results = _in_workers(jobs, workers)
+    jobs = [{"kind": "render", "html": part.html, "anchors": list(part.anchors),
+             "stem": str(cache_dir / part.key)} for part in parts]
+    if not jobs:
+        return []
+    results = _in_workers(jobs, min(workers or os.cpu_count() or 1, len(jobs)))
     return [Rendered(Path(path), pages, anchors, tuple(refused))
             for path, pages, anchors, refused in results]
 
@@ -120,8 +117,14 @@ def _in_workers(jobs: list[dict], workers: int) -> list:
     for thread in threads:
         thread.join()
     if errors:
-        raise RuntimeError(f"Rendering a part failed: {errors[0]}")
+        raise RuntimeError(f"A PDF worker failed: {errors[0]}")
     return results
+
+
+def run_in_worker(kind: str, job: dict):
+    """Run one job of ``kind`` (see laks.render.worker) in a fresh worker process and
+    return its result; raises RuntimeError if it fails."""
+    return _in_workers([{"kind": kind, **job}], 1)[0]
 
 
 def _start_worker() -> subprocess.Popen:
@@ -143,7 +146,7 @@ def render_one(html: str, anchors: tuple[str, ...], stem: str):
     from weasyprint.text.fonts import FontConfiguration
 
     from .assets import SafeFetcher, stylesheet_text
-    from .tagging import prefix_struct_ids
+    from .tagging import tidy_part
 
     fetcher = SafeFetcher()
     fonts = FontConfiguration()
@@ -159,9 +162,7 @@ def render_one(html: str, anchors: tuple[str, ...], stem: str):
     document.write_pdf(tmp, pdf_variant=PDF_VARIANT)
     pages = len(document.pages)
     del document
-    # Table header cells carry IDs made from object numbers, which repeat across parts:
-    # make them unique to this part before it is joined with others.
-    prefix_struct_ids(tmp, Path(stem).name[:8])
+    tidy_part(tmp, Path(stem).name[:8])
     os.replace(tmp, f"{stem}.pdf")
     Path(f"{stem}.json").write_text(json.dumps(
         {"pages": pages, "anchors": found, "refused": fetcher.refused}))

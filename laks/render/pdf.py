@@ -25,9 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pikepdf
-
-from . import fonts, html, parts, stamps, tagging
+from . import html, parts
 from .model import Book, BuildReport, Chapter
 
 BATCH_SIZE = 10  # chapters per batch on average
@@ -126,24 +124,11 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
     note("Samler bogen")
     out = Path(out_path)
     tmp = out.with_name(out.name + ".tmp")
-    with pikepdf.open(front_result.path) as book_pdf:
-        opened = []
-        try:
-            for result in [*batch_results, index_result]:
-                part_pdf = pikepdf.open(result.path)
-                opened.append(part_pdf)
-                tagging.graft(book_pdf, part_pdf, len(book_pdf.pages))
-            fonts.share_subsets(book_pdf)
-            stamps.stamp_pages(book_pdf, book.edition_title, book.network_name)
-            _outline(book_pdf, book, first_pages, sections)
-            tagging.set_book_metadata(book_pdf, book.title, book.network_name,
-                                      book.edition_title)
-            total = len(book_pdf.pages)
-            book_pdf.save(tmp, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                          compress_streams=True)
-        finally:
-            for part_pdf in opened:
-                part_pdf.close()
+    total = parts.run_in_worker("join", {
+        "front": str(front_result.path), "out": str(tmp),
+        "parts": [str(r.path) for r in [*batch_results, index_result]],
+        "title": book.title, "author": book.network_name, "subject": book.edition_title,
+        "outline": _outline(book, first_pages, sections)})
     os.replace(tmp, out)
     note("Færdig")
 
@@ -189,20 +174,16 @@ def _remember_layout(cache: Path, part: parts.Part, layout: dict) -> None:
     (cache / f"{part.key}.layout.json").write_text(json.dumps(layout))
 
 
-def _outline(pdf: pikepdf.Pdf, book: Book, pages: dict[str, int],
-             sections: dict[str, int]) -> None:
-    """Bookmarks for the reader's side panel: front matter, each case, the index."""
-    with pdf.open_outline() as outline:
-        outline.root.clear()
-        outline.root.append(pikepdf.OutlineItem(book.title, 0))
-        for name, title in (("forord", "Forord"), ("indhold", "Indhold"),
-                            ("introduktion", "Introduktion")):
-            if name in sections:
-                outline.root.append(pikepdf.OutlineItem(title, sections[name] - 1))
-        for chapter in book.chapters:
-            outline.root.append(pikepdf.OutlineItem(
-                f"{chapter.title} ({chapter.municipality})", pages[chapter.key] - 1))
-        outline.root.append(pikepdf.OutlineItem("Indeks efter tema",
-                                                sections["indeks-tema"] - 1))
-        outline.root.append(pikepdf.OutlineItem("Indeks efter kommune",
-                                                sections["indeks-kommune"] - 1))
+def _outline(book: Book, pages: dict[str, int],
+             sections: dict[str, int]) -> list[tuple[str, int]]:
+    """Bookmarks for the reader's side panel (title, 0-based page): front matter, each
+    case, the indexes."""
+    items = [(book.title, 0)]
+    for name, title in (("forord", "Forord"), ("indhold", "Indhold"),
+                        ("introduktion", "Introduktion")):
+        if name in sections:
+            items.append((title, sections[name] - 1))
+    items += [(f"{c.title} ({c.municipality})", pages[c.key] - 1) for c in book.chapters]
+    items.append(("Indeks efter tema", sections["indeks-tema"] - 1))
+    items.append(("Indeks efter kommune", sections["indeks-kommune"] - 1))
+    return items
