@@ -62,6 +62,58 @@ PROGRAMME_STATUS_LABELS = {
 }
 
 
+class EditionStatus(enum.StrEnum):
+    """A catalogue edition is curated as a draft, then published (frozen for good); a
+    published edition can be withdrawn from the public, never altered."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return str(EDITION_STATUS_LABELS[self])
+
+
+EDITION_STATUS_LABELS = {
+    EditionStatus.DRAFT: _l("Draft"),
+    EditionStatus.PUBLISHED: _l("Published"),
+    EditionStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+class CatalogueGrouping(enum.StrEnum):
+    """How an edition groups its cases into parts."""
+
+    THEME = "theme"
+    MUNICIPALITY = "municipality"
+    TARGET_GROUP = "target_group"
+    CHALLENGE_TYPE = "challenge_type"
+
+    @property
+    def label(self) -> str:
+        return str(CATALOGUE_GROUPING_LABELS[self])
+
+
+CATALOGUE_GROUPING_LABELS = {
+    CatalogueGrouping.THEME: _l("By theme"),
+    CatalogueGrouping.MUNICIPALITY: _l("By municipality"),
+    CatalogueGrouping.TARGET_GROUP: _l("By target group"),
+    CatalogueGrouping.CHALLENGE_TYPE: _l("By type of challenge"),
+}
+
+
+class BuildStatus(enum.StrEnum):
+    """Where an edition's PDF is: never built, waiting, being built, ready, or failed (the
+    previous file, if any, stays in place)."""
+
+    NONE = "none"
+    QUEUED = "queued"
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
 # The five action-learning modules, in order. Their questions are data (seed_data/modules);
 # the keys are stable identifiers that programmes hang due dates on.
 MODULE_KEYS = ("udfordring", "praecisering", "handleplan", "afproevning", "refleksion")

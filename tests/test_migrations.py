@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from laks.extensions import db
 from laks.models import Base
+from laks.models.catalogue import is_search_table
 from tests.conftest import make_test_app
 
 
@@ -41,7 +42,12 @@ def test_migrations_match_models(empty_database, instance_path):
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(conn, opts={
+                    "compare_type": True,
+                    # the SQLite full-text index is a virtual table that no model maps
+                    "include_name": lambda name, type_, _parents: not (
+                        type_ == "table" and is_search_table(name)),
+                }), Base.metadata
             )
         db.engine.dispose()
     assert diff == []

@@ -2,6 +2,7 @@
 
 from laks.models.audit import AuditEvent
 from laks.models.base import Base, utcnow
+from laks.models.catalogue import CaseConsent, Edition, EditionCase
 from laks.models.modules import (
     ModuleComment,
     ModuleDefinition,
@@ -15,6 +16,9 @@ from laks.models.users import Membership, User
 __all__ = [
     "AuditEvent",
     "Base",
+    "CaseConsent",
+    "Edition",
+    "EditionCase",
     "Membership",
     "ModuleComment",
     "ModuleDefinition",
