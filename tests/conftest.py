@@ -126,6 +126,22 @@ def app(_schema, database_url, instance_path):
 
 
 @pytest.fixture
+def make_app(_schema, database_url, instance_path):
+    """Another app (with other settings, say), on the test database unless given another;
+    its connections are closed after the test."""
+    made = []
+
+    def make(url: str | None = None, **overrides):
+        made.append(make_test_app(url or database_url, instance_path, **overrides))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

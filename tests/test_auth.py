@@ -12,7 +12,7 @@ from laks.enums import Role
 from laks.extensions import db
 from laks.models import AuditEvent
 from laks.services import accounts
-from tests.conftest import PASSWORD, make_test_app
+from tests.conftest import PASSWORD
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -94,11 +94,10 @@ def _post_urls(app) -> list[str]:
     return sorted(urls)
 
 
-def test_auth_csrf_is_on_in_the_default_configuration(database_url, instance_path, _schema,
-                                                      make_user, login):
+def test_auth_csrf_is_on_in_the_default_configuration(make_app, make_user, login):
     """The suite runs with the app's own CSRF setting; a POST without the token that every
     form carries is refused on every endpoint that takes a POST, signed in or not."""
-    app = make_test_app(database_url, instance_path)
+    app = make_app()
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
     user = make_user(Role.ADMIN)
     anonymous = app.test_client()

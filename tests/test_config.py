@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from laks import config, create_app
+from laks.extensions import db
 
 
 def test_config_secret_key_generated_once_and_kept(tmp_path, monkeypatch):
@@ -109,6 +110,7 @@ def test_config_hsts_only_when_served_over_https(monkeypatch, _schema, database_
         client = app.test_client()
         response = client.get("/")
         cookie = client.get("/sprog/en").headers["Set-Cookie"]  # the language is in the session
+        db.engine.dispose()
     assert response.status_code == 200
     hsts = response.headers.get("Strict-Transport-Security")
     if secure == "1":

@@ -20,18 +20,19 @@ from laks import config
 from laks.enums import Role
 from laks.extensions import db
 from laks.models import AuditEvent
-from tests.conftest import PASSWORD, make_test_app
+from tests.conftest import PASSWORD
 from tests.test_sessions import CSRF, Http
 
 ROOT = Path(__file__).resolve().parents[1]
 WRONG = "not the password at all"
 
 
-def limited_app(database_url, instance_path, **overrides):
-    """An app with the login limits laks ships with (the suite's app is generous)."""
+@pytest.fixture
+def limited_app(make_app):
+    """Apps with the login limits laks ships with (the suite's app is generous)."""
     limits = {"LAKS_LOGIN_LIMIT": config.LOGIN_LIMIT,
               "LAKS_LOGIN_ADDRESS_LIMIT": config.LOGIN_ADDRESS_LIMIT}
-    return make_test_app(database_url, instance_path, **{**limits, **overrides})
+    return lambda **overrides: make_app(**{**limits, **overrides})
 
 
 def attempt(client, email, password=WRONG, address="10.0.0.1", **headers):
@@ -62,10 +63,9 @@ def test_login_limits_the_defaults_are_five_per_account_and_thirty_per_address()
     assert config.LOGIN_ADDRESS_LIMIT == "30 per 15 minutes"
 
 
-def test_login_limits_an_account_after_five_failed_attempts(database_url, instance_path,
-                                                            make_user):
+def test_login_limits_an_account_after_five_failed_attempts(limited_app, make_user):
     user = make_user(Role.STAFF)
-    client = limited_app(database_url, instance_path).test_client()
+    client = limited_app().test_client()
     for _ in range(5):
         assert attempt(client, user.email).status_code == 422
     refused = attempt(client, user.email)
@@ -88,35 +88,34 @@ def test_login_limits_an_account_after_five_failed_attempts(database_url, instan
     assert len(failed) == 5  # refused attempts never reach the password check
 
 
-def test_login_limits_count_the_address_however_it_is_written(database_url, instance_path,
-                                                              make_user):
+def test_login_limits_count_the_address_however_it_is_written(limited_app, make_user):
     make_user(Role.STAFF, email="anna@example.org")
-    client = limited_app(database_url, instance_path).test_client()
+    client = limited_app().test_client()
     for typed in ("anna@example.org", "Anna@Example.org", " ANNA@example.org ",
                   "anna@EXAMPLE.ORG", "anna@example.org"):
         assert attempt(client, typed).status_code == 422
     assert attempt(client, "Anna@example.org", PASSWORD).status_code == 429
 
 
-def test_login_limits_an_address_after_thirty_failed_attempts(database_url, instance_path):
-    client = limited_app(database_url, instance_path).test_client()
+def test_login_limits_an_address_after_thirty_failed_attempts(limited_app):
+    client = limited_app().test_client()
     for n in range(30):
         assert attempt(client, f"guess{n}@example.org", address="10.0.0.7").status_code == 422
     assert attempt(client, "guess-new@example.org", address="10.0.0.7").status_code == 429
     assert attempt(client, "guess-new@example.org", address="10.0.0.8").status_code == 422
 
 
-def test_login_limits_count_only_failures(database_url, instance_path, make_user):
+def test_login_limits_count_only_failures(limited_app, make_user):
     """Staff of a whole municipality behind one address may all log in, every day."""
     user = make_user(Role.STAFF)
-    client = limited_app(database_url, instance_path).test_client()
+    client = limited_app().test_client()
     for _ in range(8):
         assert attempt(client, user.email, PASSWORD).status_code == 302
         assert client.post("/log-ud").status_code == 302
 
 
-def test_login_limits_behind_a_proxy_count_the_forwarded_address(database_url, instance_path):
-    app = limited_app(database_url, instance_path, LAKS_PROXY_COUNT=1,
+def test_login_limits_behind_a_proxy_count_the_forwarded_address(limited_app):
+    app = limited_app(LAKS_PROXY_COUNT=1,
                       LAKS_LOGIN_ADDRESS_LIMIT="3 per 15 minutes")
     client = app.test_client()
     for n in range(3):
@@ -130,9 +129,9 @@ def test_login_limits_behind_a_proxy_count_the_forwarded_address(database_url, i
                    **{"X-Forwarded-For": "192.0.2.2"}).status_code == 422
 
 
-def test_login_limits_without_proxy_setting_ignore_forwarded_for(database_url, instance_path):
+def test_login_limits_without_proxy_setting_ignore_forwarded_for(limited_app):
     """X-Forwarded-For is written by the client unless a proxy of ours sets it."""
-    app = limited_app(database_url, instance_path, LAKS_LOGIN_ADDRESS_LIMIT="3 per 15 minutes")
+    app = limited_app(LAKS_LOGIN_ADDRESS_LIMIT="3 per 15 minutes")
     client = app.test_client()
     for n in range(3):
         attempt(client, f"q{n}@example.org", **{"X-Forwarded-For": f"198.51.100.{n}"})
@@ -184,11 +183,11 @@ def laks_under_gunicorn(database_url, redis_url, app):
         process.wait(timeout=10)
 
 
-def test_login_limits_are_shared_through_redis(database_url, instance_path, redis_server,
-                                               laks_under_gunicorn, make_user):
+def test_login_limits_are_shared_through_redis(limited_app, redis_server, laks_under_gunicorn,
+                                               make_user):
     process, redis_url = redis_server
     user = make_user(Role.STAFF)
-    here = limited_app(database_url, instance_path, LAKS_REDIS_URL=redis_url).test_client()
+    here = limited_app(LAKS_REDIS_URL=redis_url).test_client()
     for _ in range(5):
         assert attempt(here, user.email).status_code == 422
 

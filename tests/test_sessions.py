@@ -144,8 +144,8 @@ def test_sessions_csrf_token_is_renewed_at_login(client, team):
     assert client.post("/log-ud").status_code == 302
 
 
-def test_sessions_end_after_idle_time(database_url, instance_path, team):
-    app = make_test_app(database_url, instance_path, LAKS_SESSION_IDLE_MINUTES=1.5 / 60)
+def test_sessions_end_after_idle_time(make_app, team):
+    app = make_app(LAKS_SESSION_IDLE_MINUTES=1.5 / 60)
     client = app.test_client()
     client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
     copy = copy_of(client, app)
@@ -160,9 +160,8 @@ def test_sessions_end_after_idle_time(database_url, instance_path, team):
     assert "Du er blevet logget ud, fordi du ikke har brugt laks i et stykke tid" in login_page
 
 
-def test_sessions_end_after_the_absolute_lifetime_however_active(database_url, instance_path,
-                                                                   team):
-    app = make_test_app(database_url, instance_path, LAKS_SESSION_MAX_HOURS=2.5 / 3600)
+def test_sessions_end_after_the_absolute_lifetime_however_active(make_app, team):
+    app = make_app(LAKS_SESSION_MAX_HOURS=2.5 / 3600)
     assert app.permanent_session_lifetime == timedelta(seconds=2.5)
     client = app.test_client()
     client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})

@@ -15,7 +15,7 @@ from laks.extensions import db
 from tests.browser.helpers import check_page
 from tests.conftest import PASSWORD
 from tests.test_db_outage import outage_app, postgres  # noqa: F401 (fixtures)
-from tests.test_login_limits import limited_app
+from tests.test_login_limits import limited_app  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +42,9 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Log ind").click()
 
 
-def test_browser_too_many_failed_logins_page(page, make_user, database_url, instance_path):
+def test_browser_too_many_failed_logins_page(page, make_user, limited_app):  # noqa: F811
     user = make_user(Role.STAFF)
-    with serving(limited_app(database_url, instance_path)) as base:
+    with serving(limited_app()) as base:
         for _ in range(5):
             log_in(page, base, user.email, "not the password at all")
             expect(page.locator("#error-summary")).to_contain_text("forkert")
