@@ -157,7 +157,7 @@ class QuestionAddForm(QuestionEditForm):
         _l("Key"),
         description=_l("A short, permanent name: lower-case letters, digits and _, e.g. "
                        "partners. It can never be changed."),
-        validators=[DataRequired(_l("Give the question a key.")),
+        validators=[plain_text, DataRequired(_l("Give the question a key.")),
                     Regexp(r"^[a-z][a-z0-9_]{0,39}$", message=_l(
                         "Use lower-case letters a–z, digits and _, starting with a letter "
                         "(at most 40)."))])

@@ -418,6 +418,19 @@ def test_input_file_in_the_question_editor_is_refused(client, login, team):
     assert "ikke sende en fil" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("field", ["key", "section", "kind", "label_da", "options",
+                                   "min_value"])
+def test_input_file_in_the_new_question_form_is_refused(client, login, team, field):
+    login(team.admin)
+    data = {"section": "anchoring", "key": "newq", "kind": "choice", "label_da": "Ny",
+            "options": "ja | Ja | Yes", "min_value": "", field: upload()}
+    response = client.post("/admin/moduler/refleksion/nyt-spoergsmaal", data=data,
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "FileStorage" not in response.get_data(as_text=True)
+    assert get_spec("refleksion").question("newq") is None
+
+
 @pytest.mark.parametrize(
     ("key", "field"),
     [("udfordring", "challenge_title"), ("udfordring", "target_group"),
