@@ -4,9 +4,12 @@ and never refuses ordinary Danish text (tests/data/not_cpr_da.txt)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from laks.extensions import db
@@ -244,3 +247,24 @@ def test_cpr_reopen_comment_is_refused_over_http(client, login, team, comment):
     page = response.get_data(as_text=True)
     assert MESSAGE in page or "NUL" in page
     assert stored(team).state == ModuleState.APPROVED
+
+
+SEPARATORS = ["", " ", "-", ".", "/", "\u00a0", "\u2013", "\n", " - ", "..", "\u200b"]
+
+
+@given(st.dates(min_value=date(1940, 1, 1), max_value=date(2020, 12, 31)),
+       st.integers(min_value=0, max_value=999),
+       st.lists(st.sampled_from(SEPARATORS), min_size=3, max_size=3))
+def test_cpr_any_separators_between_the_groups_are_seen_through(birth, sequence, seps):
+    century = "0" if birth.year < 2000 else "4"  # a 7th digit that gives back this year
+    number = (f"{birth:%d}{seps[0]}{birth:%m}{seps[1]}{birth:%y}{seps[2]}"
+              f"{century}{sequence:03d}")
+    assert looks_like_cpr(f"Borgeren {number} kom ikke")
+
+
+@given(st.lists(st.integers(min_value=10, max_value=99), min_size=4, max_size=4),
+       st.integers(min_value=1, max_value=9_999_999), st.integers(min_value=0, max_value=99))
+def test_cpr_phone_numbers_and_amounts_are_never_refused(pairs, kroner, oere):
+    phone = "+45 " + " ".join(str(p) for p in pairs)
+    amount = f"{kroner:,}".replace(",", ".") + f",{oere:02d} kr."
+    assert not looks_like_cpr(f"Ring på {phone} – prisen er {amount}")
