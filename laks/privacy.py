@@ -129,3 +129,15 @@ def any_cpr(values: Iterable) -> bool:
         if isinstance(value, list | tuple) and any_cpr(value):
             return True
     return False
+
+
+def small_count(n: int | None) -> str:
+    """A count of citizens as it may be shown outside the unit (the public catalogue, its
+    PDF): "" for no number, "0" for none, "<5" for 1–4 – so that no one in a small group
+    can be recognised – and the number itself from 5 on."""
+    if n is None or n == "":
+        return ""
+    n = int(n)
+    if 1 <= n <= 4:
+        return "<5"
+    return str(n)

@@ -99,7 +99,9 @@ def register(app: Flask) -> None:
 def _register_filters(app: Flask) -> None:
     """Filters for reading answers back: sanitised markdown and ISO dates in local form."""
     from laks.enums import QUESTION_KIND_LABELS
+    from laks.privacy import small_count
     from laks.rendering import format_iso_date, render_markdown
 
-    app.jinja_env.filters.update(markdown=render_markdown, isodate=format_iso_date)
+    app.jinja_env.filters.update(markdown=render_markdown, isodate=format_iso_date,
+                                 small_count=small_count)
     app.jinja_env.globals.update(kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]))
