@@ -4,7 +4,7 @@ HTML and the layout.
 A part is a complete PDF/UA-1 document: the front matter, a batch of cases or the index.
 Parts are rendered in worker processes (laks.render.worker), one per core: WeasyPrint is
 single-threaded, and a worker that exits gives its memory back, so the caller stays small
-however large the book.
+however large the book. A single part (a rebuild after one change) is rendered here.
 """
 
 from __future__ import annotations
@@ -64,67 +64,77 @@ def cached(part: Part, cache_dir: Path) -> Rendered | None:
     return Rendered(pdf, data["pages"], data["anchors"], tuple(data.get("refused", ())))
 
 
-def render_parts(parts: list[Part], cache_dir: Path, workers: int | None = None) -> list[Rendered]:
-    """Render the parts (none of them cached) into the cache, in parallel when several.
-
-    Raises RuntimeError if a worker fails.
-    """
+def render_parts(parts: list[Part], cache_dir: Path, pool: Workers) -> list[Rendered]:
+    """Render the parts (none of them cached) into the cache: one here, several in
+    ``pool``'s worker processes. Raises RuntimeError if a worker fails."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [{"kind": "render", "html": part.html, "anchors": list(part.anchors),
+    jobs = [{"html": part.html, "anchors": list(part.anchors),
              "stem": str(cache_dir / part.key)} for part in parts]
-    if not jobs:
-        return []
-    results = _in_workers(jobs, min(workers or os.cpu_count() or 1, len(jobs)))
+    if len(jobs) == 1 and not pool.started:
+        # One part (a rebuild after one change): not worth starting a worker for.
+        results = [render_one(jobs[0]["html"], tuple(jobs[0]["anchors"]), jobs[0]["stem"])]
+    else:
+        results = pool.run(jobs)
     return [Rendered(Path(path), pages, anchors, tuple(refused))
             for path, pages, anchors, refused in results]
 
 
-def _in_workers(jobs: list[dict], workers: int) -> list:
-    """Hand the jobs to ``workers`` worker processes, the next job to whichever is free;
-    a worker is replaced after JOBS_PER_WORKER jobs so that none grows for long."""
-    queue: Queue = Queue()
-    for number, job in enumerate(jobs):
-        queue.put((number, job))
-    results: list = [None] * len(jobs)
-    errors: list[str] = []
+class Workers:
+    """Up to ``count`` worker processes, started on first use and kept for the build (a
+    worker takes most of a second to start); each is replaced after JOBS_PER_WORKER jobs
+    so that none grows for long. Use as a context manager."""
 
-    def drive():
-        process, done = None, 0
-        try:
+    def __init__(self, count: int | None = None):
+        self.slots: list[list] = [[None, 0] for _ in range(count or os.cpu_count() or 1)]
+
+    @property
+    def started(self) -> bool:
+        return any(process is not None for process, _ in self.slots)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for slot in self.slots:
+            _stop(slot[0])
+            slot[0] = None
+
+    def run(self, jobs: list[dict]) -> list:
+        """Run the jobs, the next one on whichever worker is free; results in job order."""
+        queue: Queue = Queue()
+        for number, job in enumerate(jobs):
+            queue.put((number, job))
+        results: list = [None] * len(jobs)
+        errors: list[str] = []
+
+        def drive(slot):
             while not errors:
                 try:
                     number, job = queue.get_nowait()
                 except Empty:
                     return
-                if process is None or done >= JOBS_PER_WORKER:
-                    _stop(process)
-                    process, done = _start_worker(), 0
-                process.stdin.write(json.dumps(job) + "\n")
-                process.stdin.flush()
-                answer = json.loads(process.stdout.readline() or '{"ok": false, '
+                if slot[0] is None or slot[1] >= JOBS_PER_WORKER:
+                    _stop(slot[0])
+                    slot[:] = [_start_worker(), 0]
+                slot[0].stdin.write(json.dumps(job) + "\n")
+                slot[0].stdin.flush()
+                answer = json.loads(slot[0].stdout.readline() or '{"ok": false, '
                                     '"error": "the worker stopped"}')
-                done += 1
+                slot[1] += 1
                 if not answer["ok"]:
                     errors.append(answer["error"])
                     return
                 results[number] = answer["result"]
-        finally:
-            _stop(process)
 
-    threads = [threading.Thread(target=drive, daemon=True) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise RuntimeError(f"A PDF worker failed: {errors[0]}")
-    return results
-
-
-def run_in_worker(kind: str, job: dict):
-    """Run one job of ``kind`` (see laks.render.worker) in a fresh worker process and
-    return its result; raises RuntimeError if it fails."""
-    return _in_workers([{"kind": kind, **job}], 1)[0]
+        threads = [threading.Thread(target=drive, args=(slot,), daemon=True)
+                   for slot in self.slots[:len(jobs)]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise RuntimeError(f"A PDF worker failed: {errors[0]}")
+        return results
 
 
 def _start_worker() -> subprocess.Popen:

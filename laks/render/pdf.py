@@ -26,20 +26,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import html, parts
+from .join import join
 from .model import Book, BuildReport, Chapter
 
-BATCH_SIZE = 10  # chapters per batch on average
-MAX_BATCH = 20
+# Chapters per batch: WeasyPrint's time per page grows with the document (20 cases take
+# five times as long as 5), so small batches cost nothing in a full build and make a
+# rebuild after one change quick. Batches end at content-defined points, BATCH_SIZE cases
+# apart on average, and never grow past three times that.
+BATCH_SIZE = 6
 
 
 def plan_batches(chapters: list[Chapter], size: int = BATCH_SIZE) -> list[list[Chapter]]:
     """Split the chapters in order into batches of about ``size``: a batch ends after a
-    chapter whose key hashes to 0 modulo ``size``, or when it reaches MAX_BATCH."""
+    chapter whose key hashes to 0 modulo ``size``, or at ``3 * size`` chapters. A boundary
+    depends on the chapter's key, not on its position, so inserting or removing a case
+    changes only its own batch."""
     batches: list[list[Chapter]] = [[]]
     for chapter in chapters:
         batches[-1].append(chapter)
         digest = int(hashlib.sha256(chapter.key.encode()).hexdigest()[:8], 16)
-        if digest % size == 0 or len(batches[-1]) >= max(MAX_BATCH, size):
+        if digest % size == 0 or len(batches[-1]) >= 3 * size:
             batches.append([])
     return [batch for batch in batches if batch]
 
@@ -51,8 +57,8 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
 
     ``progress`` is called with a short Danish message at each step; ``workers`` caps the
     rendering processes (default: one per core); ``batch_size`` is the average number of
-    cases per cached part. Raises ValueError
-    for a book without chapters or with two chapters of the same key.
+    cases per cached part. Raises ValueError for a book without chapters or with two
+    chapters of the same key, RuntimeError if a rendering worker fails.
     """
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -82,58 +88,57 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
     # where its sections start. Only that is kept, not the render.
     probe = parts.Part("front", html.front_html(book, _toc(book, {}, {})), FRONT_ANCHORS)
     front_layout = _known_layout(cache, probe)
-
     todo = [p for p in batch_parts if parts.cached(p, cache) is None]
     if front_layout is None:
         todo.append(probe)
-    changed = sum(len(b) for b, p in zip(batches, batch_parts, strict=True) if p in todo)
-    note(f"Sætter {changed} af {len(chapters)} cases")
-    rendered = {p.key: r for p, r in zip(todo, parts.render_parts(todo, cache, workers),
-                                         strict=True)}
-    if front_layout is None:
-        front_layout = {"pages": rendered[probe.key].pages, **rendered[probe.key].anchors}
-        _remember_layout(cache, probe, front_layout)
-    batch_results = [rendered.get(p.key) or parts.cached(p, cache) for p in batch_parts]
-    front_pages = front_layout["pages"]
+    rendered_chapters = sum(len(b) for b, p in zip(batches, batch_parts, strict=True)
+                            if p in todo)
+    note(f"Sætter {rendered_chapters} af {len(chapters)} cases")
 
-    # Page numbers across the book (1-based, as printed).
-    first_pages: dict[str, int] = {}
-    page = front_pages + 1
-    for batch, result in zip(batches, batch_results, strict=True):
-        for i, chapter in enumerate(batch, start=1):
-            first_pages[chapter.key] = page + result.anchors[f"case-{i}"]
-        page += result.pages
-    index_first = page
+    with parts.Workers(workers) as pool:
+        fresh = {p.key: r for p, r in zip(todo, parts.render_parts(todo, cache, pool),
+                                          strict=True)}
+        if front_layout is None:
+            front_layout = {"pages": fresh[probe.key].pages, **fresh[probe.key].anchors}
+            _remember_layout(cache, probe, front_layout)
+        batch_results = [fresh.get(p.key) or parts.cached(p, cache) for p in batch_parts]
+        front_pages = front_layout["pages"]
 
-    # The contents and the index need every case's first page, and nothing else from each
-    # other: render them together (in parallel when both changed).
-    note("Sætter indhold og indeks")
-    sections = {name: front_layout[name] + 1 for name in FRONT_ANCHORS if name in front_layout}
-    sections["indeks"] = index_first
-    front = parts.Part("front", html.front_html(book, _toc(book, first_pages, sections)),
-                       FRONT_ANCHORS)
-    index = parts.Part("index", html.index_html(book, first_pages), INDEX_ANCHORS)
-    todo = [p for p in (front, index) if parts.cached(p, cache) is None]
-    parts.render_parts(todo, cache, workers)
+        # Page numbers across the book (1-based, as printed).
+        first_pages: dict[str, int] = {}
+        page = front_pages + 1
+        for batch, result in zip(batches, batch_results, strict=True):
+            for i, chapter in enumerate(batch, start=1):
+                first_pages[chapter.key] = page + result.anchors[f"case-{i}"]
+            page += result.pages
+        sections = {name: front_layout[name] + 1 for name in FRONT_ANCHORS
+                    if name in front_layout}
+        sections["indeks"] = page
+
+        # The contents and the index need every case's first page, and nothing else from
+        # each other: render them together (in parallel when both changed).
+        note("Sætter indhold og indeks")
+        front = parts.Part("front", html.front_html(book, _toc(book, first_pages, sections)),
+                           FRONT_ANCHORS)
+        index = parts.Part("index", html.index_html(book, first_pages), INDEX_ANCHORS)
+        last = [p for p in (front, index) if parts.cached(p, cache) is None]
+        parts.render_parts(last, cache, pool)
     front_result, index_result = parts.cached(front, cache), parts.cached(index, cache)
     if front_result.pages != front_pages:  # pragma: no cover - a layout that breaks the rule
         raise RuntimeError("Forsiden skiftede længde, da sidetallene blev sat ind.")
-    sections.update({name: index_first + index_result.anchors[name] for name in INDEX_ANCHORS})
-    rendered_parts = len(rendered) - (probe.key in rendered) + len(todo)
+    sections.update({name: sections["indeks"] + index_result.anchors[name]
+                     for name in INDEX_ANCHORS})
 
     note("Samler bogen")
     out = Path(out_path)
     tmp = out.with_name(out.name + ".tmp")
-    total = parts.run_in_worker("join", {
-        "front": str(front_result.path), "out": str(tmp),
-        "parts": [str(r.path) for r in [*batch_results, index_result]],
-        "title": book.title, "author": book.network_name, "subject": book.edition_title,
-        "outline": _outline(book, first_pages, sections)})
+    total = join(str(front_result.path), [str(r.path) for r in [*batch_results, index_result]],
+                 str(tmp), title=book.title, author=book.network_name,
+                 subject=book.edition_title, outline=_outline(book, first_pages, sections))
     os.replace(tmp, out)
     note("Færdig")
 
-    rendered_chapters = sum(len(b) for b, p in zip(batches, batch_parts, strict=True)
-                            if p.key in rendered)
+    rendered_parts = len(fresh) - (probe.key in fresh) + len(last)
     return BuildReport(
         pages=total, chapters_rendered=rendered_chapters,
         chapters_cached=len(chapters) - rendered_chapters,

@@ -1,6 +1,5 @@
-"""A worker: ``python laks/render/worker.py`` reads one job per line on stdin (JSON with a
-``kind``: "render" a part into the cache, or "join" the parts into the book) and answers
-one JSON line per job.
+"""A rendering worker: ``python laks/render/worker.py`` reads one job per line on stdin
+(JSON: html, anchors, stem), renders the part into the cache and answers one JSON line.
 
 Plain subprocesses rather than multiprocessing: they need nothing from the caller (no
 ``if __name__ == "__main__"`` guard, no fork of a process with threads), and a worker that
@@ -20,14 +19,9 @@ def main() -> None:
     for line in sys.stdin:
         job = json.loads(line)
         try:
-            if job.pop("kind") == "join":
-                from laks.render.join import join
+            from laks.render.parts import render_one
 
-                result = join(**job)
-            else:
-                from laks.render.parts import render_one
-
-                result = render_one(job["html"], tuple(job["anchors"]), job["stem"])
+            result = render_one(job["html"], tuple(job["anchors"]), job["stem"])
             answer = {"ok": True, "result": result}
         except Exception as error:  # noqa: BLE001 - reported to the caller, who raises
             answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
