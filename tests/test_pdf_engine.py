@@ -20,7 +20,7 @@ import pytest
 
 from laks.render import Book, Chapter, build_book
 from laks.render.assets import font_files
-from laks.render.checks import figures, headings, structure_problems
+from laks.render.checks import figures, headings, parent_tree, structure_problems
 from laks.render.html import shift_headings
 from laks.render.pdf import plan_batches
 from laks.rendering import render_markdown
@@ -46,6 +46,8 @@ Borgerne i målgruppen kom sjældent til rygestop. Æble, ø og å; ÆØÅ {numb
 | Februar | 9 |
 
 {"Vi lærte meget af at prøve igen. " * 40 * (number % 2 + 1)}
+
+Læs mere hos [Sundhedsstyrelsen](https://www.sst.dk/case-{number}).
 {extra}
 """
     return str(render_markdown(text))
@@ -220,9 +222,18 @@ def test_pdf_engine_one_structure_tree_with_headings_in_order(book, built):
         assert set(report.chapter_pages.values()) <= set(h1_pages)
         assert found[0].level == 1
         assert {h.level for h in found} == {1, 2, 3}  # case text: # → H2, ## → H3
-        # Every page's marked content is reachable from the one tree.
+        # Every page's marked content and every link is reachable from the one tree.
         keys = {int(p.obj.StructParents) for p in pdf.pages}
         assert len(keys) == len(pdf.pages)
+        tree = parent_tree(root)
+        links = [(n, annot) for n, p in enumerate(pdf.pages, start=1)
+                 for annot in p.obj.get("/Annots", ())]
+        assert len(links) == len(book.chapters)  # one web link per case
+        for _, annot in links:
+            assert tree[int(annot.StructParent)].S == "/Link"
+        link_pages = [n for n, annot in links]
+        assert link_pages == sorted(link_pages) and len(set(map(int, (
+            a.StructParent for _, a in links)))) == len(links)
 
 
 def test_pdf_engine_chart_is_a_figure_with_alt_text(book, built):
