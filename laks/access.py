@@ -114,6 +114,10 @@ RULES: dict[str, Rule] = {
     "programme.view": is_admin | is_observer,
     "user.list": is_admin,
     "audit.view": is_admin,
+    # The inspiration catalogue: the unit's tovholder consents to publishing its case; the
+    # network admin curates, publishes and withdraws editions.
+    "catalogue.consent": is_tovholder_of_unit,
+    "catalogue.curate": is_admin,
 }
 
 

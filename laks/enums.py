@@ -212,6 +212,14 @@ AUDIT_ACTION_LABELS = {
     "municipality.create": _l("Municipality created"),
     "programme.create": _l("Programme created"),
     "unit.create": _l("Unit created"),
+    "catalogue.consent": _l("Consented to publishing the case"),
+    "catalogue.consent_withdraw": _l("Consent to publishing withdrawn"),
+    "catalogue.edition_create": _l("Catalogue edition created"),
+    "catalogue.edition_update": _l("Catalogue edition changed"),
+    "catalogue.edition_cases": _l("Cases of a catalogue edition chosen"),
+    "catalogue.edition_publish": _l("Catalogue edition published"),
+    "catalogue.edition_withdraw": _l("Catalogue edition withdrawn"),
+    "catalogue.edition_delete": _l("Draft catalogue edition deleted"),
 }
 
 

@@ -14,7 +14,7 @@ from itertools import count
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from werkzeug.security import generate_password_hash
 
 from laks import create_app
@@ -122,6 +122,8 @@ def app(_schema, database_url, instance_path):
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(delete(table))
+            if conn.dialect.name == "sqlite":  # the catalogue's search index is not mapped
+                conn.execute(text("DELETE FROM catalogue_fts"))
         db.engine.dispose()
 
 

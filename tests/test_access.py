@@ -34,6 +34,8 @@ EXPECTED = {
     "programme.view": {"admin", "observer"},
     "user.list": {"admin"},
     "audit.view": {"admin"},
+    "catalogue.consent": {"tovholder_own"},
+    "catalogue.curate": {"admin"},
 }
 
 

@@ -85,4 +85,79 @@ def load_demo_content(folder: Path) -> list[str]:
                 author = facilitator if comment.get("by") == "facilitator" else staff
                 module_service.add_comment(unit_module, comment["text"], actor=author)
             filled.append(f"{unit.title}: {key} ({target.value})")
+    filled += publish_demo_catalogue()
     return filled
+
+
+DEMO_EDITION_TITLE = "Inspirationskatalog – LAKS"
+DEMO_FOREWORD = """\
+LAKS – *Lige Adgang til Kommunale Sundhedstilbud* – gik ud på at finde helt konkrete måder at \
+reducere ulighed i sundhed på og at teste dem af med borgerne. Det handlede i første omgang \
+ikke om at udvikle nye tilbud eller helt nye rutiner, men om at »skrue lidt« på praksis og \
+differentiere indsatsen over for borgerne for at opnå bedre rekruttering eller bedre \
+gennemførsel af sundhedstilbud.
+
+Seks kommuner – Aarhus, Holbæk, Gladsaxe, Halsnæs, Ballerup og København – deltog med 19 \
+kommunale enheder. Dette katalog samler nogle af deres erfaringer, fortalt af medarbejderne \
+selv, så andre kan lade sig inspirere og gøre det samme.
+
+*Sund By Netværket*
+"""
+DEMO_INTRODUCTION = """\
+## Sådan blev casene til
+
+Hver enhed valgte selv én konkret udfordring: borgere, som de ikke nåede, eller som de mistede \
+fra et sundhedstilbud. Gennem fem moduler med aktionslæring – udfordring, præcisering, \
+handleplan, afprøvning og refleksion – blev udfordringen til en lille ændring af praksis, som \
+blev afprøvet i små cyklusser med målgruppen.
+
+## Sådan læser du kataloget
+
+Casene er ordnet efter tema. Hver case fortæller om udfordringen, målgruppen og arenaen, hvad \
+enheden ændrede, hvordan det blev afprøvet, resultaterne for målgruppen, hvad de lærte, gode råd \
+til andre, ressourcer og økonomi, om det kan overføres, og hvordan det er forankret.
+
+Alle tal er samlede tal for målgruppen – aldrig oplysninger om en enkelt borger. Tal fra 1 til 4 \
+vises som »<5«.
+
+Det umiddelbare udbytte, som enhederne selv peger på, er et fælles sprog om ulighed i sundhed, \
+kompetenceudvikling i at arbejde differentieret med sundhed og direkte adgang til konkrete \
+redskaber, som andre kan bruge.
+"""
+
+
+def publish_demo_catalogue() -> list[str]:
+    """The demo's first edition of the catalogue: every LAKS unit whose module 5 is approved
+    consents (by its tovholder), and the network admin publishes "Inspirationskatalog –
+    LAKS" with those cases, grouped by theme. Done once: when the edition exists, nothing
+    is touched again (not even a consent withdrawn since)."""
+    from laks.enums import CatalogueGrouping
+    from laks.models import Edition
+    from laks.services import catalogue
+
+    if db.session.scalar(select(Edition.id).where(Edition.title == DEMO_EDITION_TITLE)):
+        return []
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    programme = db.session.scalar(select(Programme).where(Programme.slug == "laks"))
+    if admin is None or programme is None:
+        return []
+    statuses = [s for s in catalogue.case_statuses(programme)
+                if not any(p.key == "module" for p in s.problems)]
+    if not statuses:
+        return []
+    for status in statuses:
+        if status.consent is None:
+            try:
+                catalogue.give_consent(status.unit, _member(status.unit, Role.STAFF,
+                                                            tovholder=True))
+            except catalogue.IncompleteCase as exc:
+                raise DemoContentError(
+                    f"{status.unit.title}: the case lacks {[p.key for p in exc.problems]}"
+                ) from None
+    edition = catalogue.create_edition(admin, DEMO_EDITION_TITLE, programme,
+                                       CatalogueGrouping.THEME)
+    catalogue.update_edition(edition, admin, foreword=DEMO_FOREWORD,
+                             introduction=DEMO_INTRODUCTION)
+    catalogue.set_edition_cases(edition, [s.unit.id for s in statuses], admin)
+    catalogue.publish_edition(edition, admin)
+    return [f"catalogue edition {edition.number} ({len(statuses)} cases)"]
