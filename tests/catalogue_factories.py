@@ -16,8 +16,10 @@ from laks.models import Edition, EditionCase, Unit
 _numbers = count(1)
 
 
-def snapshot(unit: Unit | None = None, **fields) -> dict:
-    """A complete case in the snapshot format; ``fields`` override the defaults."""
+def snapshot(of: Unit | None = None, **fields) -> dict:
+    """A complete case in the snapshot format, of the unit ``of`` if given; ``fields``
+    override the defaults."""
+    unit = of
     base = {
         "format": 1,
         "unit_id": unit.id if unit else None,

@@ -26,7 +26,7 @@ def edition(app):
                  municipality_code="0316", summary="Vi flyttede træningen ud i boligområdet.",
                  themes=["fysisk_aktivitet"], theme_labels=["Fysisk aktivitet"],
                  challenge_type="fastholdelse", challenge_type_label="Fastholdelse",
-                 target_group="Ældre, der bor **alene**\n\nOfte mænd."),
+                 target_group="Ældre, der bor **alene**. Ofte mænd."),
         snapshot(title="Rygestop i rusmiddelcentret", municipality="Gladsaxe",
                  municipality_code="0159", summary="Kortere forløb med en fast borger-kontakt.",
                  themes=["tobak", "mental_sundhed"], theme_labels=["Tobak", "Mental sundhed"],
@@ -99,6 +99,15 @@ def test_fts5_query_quotes_every_word():
     assert search.fts5_query("a " * 100).count('"a"*') == search.MAX_QUERY_TERMS
 
 
+def test_excerpt_and_first_sentence_are_plain_words():
+    assert search.excerpt("**Fed** tekst med [et link](https://example.org)") == (
+        "Fed tekst med et link")
+    long = search.excerpt("ord " * 200, limit=50)
+    assert long.endswith(" …") and len(long) <= 52
+    assert search.first_sentence("- Ældre *mænd*. Der bor alene.") == "Ældre mænd."
+    assert len(search.first_sentence("x" * 300)) == 90
+
+
 def test_clean_query_bounds_and_strips():
     assert search.clean_query("a\x00b\tc  d") == "a b c d"
     assert len(search.clean_query("x" * 10_000)) == search.MAX_QUERY_CHARS
@@ -123,7 +132,7 @@ def test_search_never_returns_drafts_or_other_editions(app, edition):
     ({"theme": "mental_sundhed"}, ["Rygestop i rusmiddelcentret"]),
     ({"theme": "fysisk_aktivitet"}, ["Holdtræning tæt på hjemmet"]),
     ({"challenge_type": "rekruttering"}, ["Rygestop i rusmiddelcentret"]),
-    ({"target_group": "Ældre, der bor alene"}, ["Holdtræning tæt på hjemmet"]),
+    ({"target_group": "Ældre, der bor alene."}, ["Holdtræning tæt på hjemmet"]),
     ({"theme": "tobak", "municipality": "0316"}, []),
     ({"theme": ""}, ["Holdtræning tæt på hjemmet", "Rygestop i rusmiddelcentret",
                      "Livsstilscafé for sårbare"]),
@@ -148,7 +157,7 @@ def test_filter_choices_come_from_the_snapshots_in_danish_order(edition):
     assert choices["challenge_type"] == [("fastholdelse", "Fastholdelse"),
                                          ("rekruttering", "Rekruttering")]
     assert [label for _value, label in choices["target_group"]] == [
-        "Borgere i behandling for misbrug", "Overvægtige borgere", "Ældre, der bor alene"]
+        "Borgere i behandling for misbrug", "Overvægtige borgere", "Ældre, der bor alene."]
 
 
 def test_unknown_filter_values_are_ignored_and_listed(edition):

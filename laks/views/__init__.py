@@ -88,6 +88,10 @@ def register(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter  # before the routes that use it
     for module in (public, auth, home, units, modules, admin, definitions):
         app.register_blueprint(module.bp)
+    from laks.views import catalogue_public, programme_public  # the public catalogue
+
+    for module in (catalogue_public, programme_public):
+        app.register_blueprint(module.bp)
     errors.register(app)
     _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from laks import catalogue_search
 from laks.forms import LoginForm
 from laks.views import guard
 from laks.views.auth import safe_next
@@ -23,7 +24,9 @@ STATEMENT_REVIEWED_ON = date(2026, 11, 25)
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    return render_template("public/index.html", form=LoginForm())
+    return render_template("public/index.html", form=LoginForm(),
+                           edition=catalogue_search.newest_edition(),
+                           programmes=catalogue_search.public_programmes())
 
 
 @bp.route("/sprog/<code>")
