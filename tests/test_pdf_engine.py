@@ -222,6 +222,8 @@ def test_pdf_engine_one_structure_tree_with_headings_in_order(book, built):
         assert set(report.chapter_pages.values()) <= set(h1_pages)
         assert found[0].level == 1
         assert {h.level for h in found} == {1, 2, 3}  # case text: # → H2, ## → H3
+        # Table header cells keep unique IDs across parts, listed in the IDTree.
+        assert len(root.IDTree.Names) >= 2 * 2 * len(book.chapters)
         # Every page's marked content and every link is reachable from the one tree.
         keys = {int(p.obj.StructParents) for p in pdf.pages}
         assert len(keys) == len(pdf.pages)
@@ -234,6 +236,19 @@ def test_pdf_engine_one_structure_tree_with_headings_in_order(book, built):
         link_pages = [n for n, annot in links]
         assert link_pages == sorted(link_pages) and len(set(map(int, (
             a.StructParent for _, a in links)))) == len(links)
+
+
+def test_pdf_engine_checks_catch_a_naive_join(built, tmp_path):
+    """Appending the parts' pages without grafting their trees (what a plain join does)
+    leaves them outside the structure tree, and the checks say so."""
+    report, folder = built
+    parts = sorted((folder / "cache").glob("*.pdf"), key=lambda p: p.stat().st_mtime)
+    with pikepdf.open(parts[0]) as book, pikepdf.open(parts[1]) as other:
+        book.pages.extend(other.pages)
+        book.save(tmp_path / "naive.pdf")
+    with pikepdf.open(tmp_path / "naive.pdf") as pdf:
+        problems = structure_problems(pdf)
+    assert any("ParentTree entry names another page" in problem for problem in problems)
 
 
 def test_pdf_engine_chart_is_a_figure_with_alt_text(book, built):

@@ -52,6 +52,10 @@ def structure_problems(pdf: pikepdf.Pdf) -> list[str]:
         key = page.obj.get("/StructParents")
         if key is None or int(key) not in parents:
             problems.append(f"page {number}: /StructParents {key} not in the ParentTree")
+        elif any(isinstance(e, Dictionary) and e.get("/Pg") is not None
+                 and e.Pg.objgen != page.obj.objgen for e in parents[int(key)]):
+            problems.append(f"page {number}: its ParentTree entry names another page's "
+                            "elements")
         for annotation in page.obj.get("/Annots", ()):
             key = annotation.get("/StructParent")
             if key is None or int(key) not in parents:
@@ -71,6 +75,15 @@ def structure_problems(pdf: pikepdf.Pdf) -> list[str]:
             break
         if element.S == Name.Figure and not str(element.get("/Alt", "")):
             problems.append(f"a Figure on page {pages.get(page.objgen, -1) + 1} has no /Alt")
+    ids = [str(e.ID) for e in elements if "/ID" in e]
+    if len(set(ids)) != len(ids):
+        problems.append("two structure elements have the same /ID")
+    if ids:
+        names = tree.get("/IDTree", {}).get("/Names", Array())
+        listed = {str(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+        keys = [bytes(names[i]) for i in range(0, len(names), 2)]
+        if set(listed) != set(ids) or keys != sorted(keys):
+            problems.append("the /IDTree does not list every element /ID, sorted")
     documents = [e for e in elements if e.S == Name.Document]
     if len(documents) != 1:
         problems.append(f"{len(documents)} Document elements in the tree, not 1")

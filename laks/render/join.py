@@ -26,6 +26,7 @@ def join(front: str, parts: list[str], out: str, title: str, author: str, subjec
                 first = len(book.pages)
                 tagging.graft(book, part, first)
                 _own_streams(book.pages[first:])
+        tagging.sort_id_tree(book)
         fonts.share_subsets(book)
         stamps.stamp_pages(book, subject, author)
         with book.open_outline() as tree:

@@ -23,7 +23,7 @@ from .assets import ROOT, layout_fingerprint
 
 # Bump when the engine changes what a part's PDF contains (not needed for template, CSS or
 # font changes: those are in the layout fingerprint).
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 PDF_VARIANT = "pdf/ua-1"
 JOBS_PER_WORKER = 40  # a worker stays at about 120 MB; replaced now and then all the same
 

@@ -19,7 +19,8 @@ def tidy_part(path: str, prefix: str) -> None:
 
     - Every structure element /ID (and each /Headers entry pointing at one) gets
       ``prefix``: WeasyPrint makes table-header IDs from object numbers, which repeat
-      across parts.
+      across parts. The IDs go into an /IDTree, which PDF asks for when elements have
+      IDs.
     - WeasyPrint wraps every run of text in its own Span element with nothing but the
       marked content in it; such Spans are replaced by their marked-content ids in the
       parent (what the parent's text is made of is unchanged for a reader). Two thirds of
@@ -30,6 +31,7 @@ def tidy_part(path: str, prefix: str) -> None:
         if root is None:
             return
         moved: dict[tuple[tuple[int, int], int], Dictionary] = {}
+        ids: list[tuple[str, Dictionary]] = []
         seen = set()
         stack = list(_kids(root))
         while stack:
@@ -39,6 +41,7 @@ def tidy_part(path: str, prefix: str) -> None:
             seen.add(element.objgen)
             if "/ID" in element:
                 element.ID = String(f"{prefix}-{element.ID}")
+                ids.append((str(element.ID), element))
             attributes = element.get("/A")
             if isinstance(attributes, Dictionary) and "/Headers" in attributes:
                 attributes.Headers = Array([String(f"{prefix}-{h}")
@@ -57,6 +60,10 @@ def tidy_part(path: str, prefix: str) -> None:
             arrays = parent_tree_arrays(root)
             for (page, mcid), element in moved.items():
                 arrays[pages[page]][mcid] = element
+        if ids:
+            root.IDTree = pdf.make_indirect(Dictionary(Names=Array(
+                [item for key, element in sorted(ids, key=lambda pair: pair[0].encode())
+                 for item in (String(key), element)])))
         pdf.save(path)
 
 
@@ -127,6 +134,11 @@ def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, first_page: int) -> None:
     for kid in kids:
         kid.P = document
         document.K.append(kid)
+    if "/IDTree" in part_root:
+        names = book.copy_foreign(part_root.IDTree).Names
+        if "/IDTree" not in book_root:
+            book_root.IDTree = book.make_indirect(Dictionary(Names=Array()))
+        book_root.IDTree.Names.extend(names)
     largest = -1
     for i in range(0, len(part_nums), 2):
         key = int(part_nums[i])
@@ -141,6 +153,17 @@ def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, first_page: int) -> None:
             if "/StructParent" in annotation:
                 annotation.StructParent = int(annotation.StructParent) + offset
     book_root.ParentTreeNextKey = offset + largest + 1
+
+
+def sort_id_tree(book: pikepdf.Pdf) -> None:
+    """Sort the book's /IDTree names, as a name tree must be, once every part is in."""
+    root = book.Root.StructTreeRoot
+    if "/IDTree" not in root:
+        return
+    names = root.IDTree.Names
+    pairs = sorted(((names[i], names[i + 1]) for i in range(0, len(names), 2)),
+                   key=lambda pair: bytes(pair[0]))
+    root.IDTree.Names = Array([item for pair in pairs for item in pair])
 
 
 def _next_key(root) -> int:
