@@ -65,31 +65,26 @@ def cached(part: Part, cache_dir: Path) -> Rendered | None:
 
 
 def render_parts(parts: list[Part], cache_dir: Path, pool: Workers) -> list[Rendered]:
-    """Render the parts (none of them cached) into the cache: one here, several in
-    ``pool``'s worker processes. Raises RuntimeError if a worker fails."""
+    """Render the parts (none of them cached) into the cache, here and in ``pool``'s
+    worker processes. Raises RuntimeError if a worker fails."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     jobs = [{"html": part.html, "anchors": list(part.anchors),
              "stem": str(cache_dir / part.key)} for part in parts]
-    if len(jobs) == 1 and not pool.started:
-        # One part (a rebuild after one change): not worth starting a worker for.
-        results = [render_one(jobs[0]["html"], tuple(jobs[0]["anchors"]), jobs[0]["stem"])]
-    else:
-        results = pool.run(jobs)
+    results = pool.run(jobs)
     return [Rendered(Path(path), pages, anchors, tuple(refused))
             for path, pages, anchors, refused in results]
 
 
 class Workers:
-    """Up to ``count`` worker processes, started on first use and kept for the build (a
-    worker takes most of a second to start); each is replaced after JOBS_PER_WORKER jobs
-    so that none grows for long. Use as a context manager."""
+    """``count`` renderers (default: one per core): this process and ``count - 1`` worker
+    processes, started on first need and kept for the build (a worker takes most of a
+    second to start, during which this process is already rendering); each worker is
+    replaced after JOBS_PER_WORKER jobs so that none grows for long. A rebuild after one
+    change renders its one part here and starts no worker. Use as a context manager."""
 
     def __init__(self, count: int | None = None):
-        self.slots: list[list] = [[None, 0] for _ in range(count or os.cpu_count() or 1)]
-
-    @property
-    def started(self) -> bool:
-        return any(process is not None for process, _ in self.slots)
+        count = max(1, count or os.cpu_count() or 1)
+        self.slots: list[list] = [[None, 0] for _ in range(count - 1)]
 
     def __enter__(self) -> Workers:
         return self
@@ -126,10 +121,28 @@ class Workers:
                     return
                 results[number] = answer["result"]
 
+        def here(number, job):
+            while not errors:
+                try:
+                    results[number] = render_one(job["html"], tuple(job["anchors"]),
+                                                 job["stem"])
+                except Exception as error:  # noqa: BLE001 - raised below, as a worker's
+                    errors.append(f"{type(error).__name__}: {error}")
+                try:
+                    number, job = queue.get_nowait()
+                except Empty:
+                    return
+
+        if not jobs:
+            return []
+        # This process takes the first job before any worker is started, so that a single
+        # job starts none.
+        first = queue.get_nowait()
         threads = [threading.Thread(target=drive, args=(slot,), daemon=True)
-                   for slot in self.slots[:len(jobs)]]
+                   for slot in self.slots[:len(jobs) - 1]]
         for thread in threads:
             thread.start()
+        here(*first)
         for thread in threads:
             thread.join()
         if errors:
