@@ -8,6 +8,8 @@ network's own address.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, render_template
 
 from laks import catalogue_search as public
@@ -16,12 +18,13 @@ from laks.views import guard
 
 bp = Blueprint("programme_public", __name__, url_prefix="/forloeb")
 
-#: The slug of a programme in a URL: what the seed and the admin give (letters, digits, -).
-MAX_SLUG = 40
+#: A programme's slug as the seed gives it: letters, digits and dashes, at most the column's
+#: 40 characters. Anything else (a NUL, say) is no programme, and never reaches the database.
+SLUG = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def load_programme(slug: str) -> Programme:
-    programme = public.programme_by_slug(slug) if len(slug) <= MAX_SLUG else None
+    programme = public.programme_by_slug(slug) if SLUG.fullmatch(slug) else None
     if programme is None:
         abort(404)
     return programme
