@@ -8,10 +8,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from laks.enums import BuildStatus, CatalogueGrouping, EditionStatus, ModuleState, Role
 from laks.extensions import db
-from laks.models import UnitModule
+from laks.models import Edition, UnitModule, User
 from tests.catalogue_factories import make_edition, snapshot
 from tests.test_catalogue_search import HOSTILE
 
@@ -265,3 +266,36 @@ def test_front_page_links_the_catalogue_when_one_is_published(client, app):
     make_edition([snapshot()])
     page = text_of(client.get("/"))
     assert "Læs inspirationskataloget" in page and 'href="/katalog/"' in page
+
+
+# --- through the catalogue's own services ----------------------------------------------------
+
+
+def test_catalogue_published_by_the_service_is_found_and_read(app, client):
+    """The demo publishes its edition through laks.services.catalogue.publish_edition (the
+    snapshots, search text and, on SQLite, the FTS rows it writes): the public pages and the
+    search work on exactly that."""
+    from laks.services import catalogue
+    from laks.services.seed import load_seed
+
+    load_seed(demo=True)
+    db.session.commit()
+    edition = db.session.scalars(select(Edition)).one()
+    assert edition.status == EditionStatus.PUBLISHED
+    holbaek = next(c for c in edition.cases if c.snapshot["municipality"] == "Holbæk")
+
+    page = text_of(client.get("/katalog/"))
+    assert all(case.snapshot["title"] in page for case in edition.cases)
+    found = text_of(client.get("/katalog/", query_string={"q": "diabetesforløbet"}))
+    assert found.count('class="catalogue-result"') == 1 and holbaek.snapshot["title"] in found
+    by_town = text_of(client.get("/katalog/", query_string={"q": "holbæk"}))
+    assert by_town.count('class="catalogue-result"') == 1
+
+    case_page = text_of(client.get(f"/katalog/{edition.number}/cases/{holbaek.id}"))
+    assert f"<h1>{holbaek.snapshot['title']}</h1>" in case_page
+
+    admin = db.session.scalars(select(User).where(User.role == Role.ADMIN)).first()
+    catalogue.withdraw_edition(edition, admin, "Rettes")
+    db.session.commit()
+    assert client.get(f"/katalog/{edition.number}/cases/{holbaek.id}").status_code == 410
+    assert "Der er endnu ikke udgivet et katalog" in text_of(client.get("/katalog/"))
