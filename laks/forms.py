@@ -226,3 +226,53 @@ class ReopenForm(FlaskForm):
                     TextLength(5000), no_cpr],
         render_kw={"rows": 4},
     )
+
+
+# --- the inspiration catalogue (the network admin's editions) -------------------------------
+
+class EditionForm(FlaskForm):
+    """A new edition of the catalogue: its title, the programme it tells about (choices
+    are set by the view) and how its cases are grouped."""
+
+    title = StringField(
+        _l("Title"),
+        validators=[plain_text, DataRequired(_l("Give the edition a title.")),
+                    TextLength(200), no_cpr],
+    )
+    programme = SelectField(_l("Programme"), choices=[], validate_choice=True)
+    grouping = SelectField(_l("Group the cases"), choices=[], validate_choice=True)
+
+    def __init__(self, *args, **kwargs):
+        from laks.enums import CatalogueGrouping
+
+        super().__init__(*args, **kwargs)
+        self.grouping.choices = [SelectChoice(g.value, g.label) for g in CatalogueGrouping]
+
+
+class EditionTextForm(EditionForm):
+    """A draft edition's title, grouping, foreword and introduction (markdown); the
+    programme is chosen once, when the edition is made."""
+
+    programme = None
+
+    foreword = TextAreaField(
+        _l("Foreword"), validators=[plain_text, TextLength(20000), no_cpr],
+        description=_l("You can use markdown: **bold**, *italic*, lists and links."),
+        render_kw={"rows": 8},
+    )
+    introduction = TextAreaField(
+        _l("Introduction"), validators=[plain_text, TextLength(40000), no_cpr],
+        description=_l("You can use markdown: **bold**, *italic*, lists and links."),
+        render_kw={"rows": 12},
+    )
+
+
+class WithdrawEditionForm(FlaskForm):
+    """Withdrawing a published edition from the public; the reason is required."""
+
+    reason = TextAreaField(
+        _l("Why is the edition withdrawn?"),
+        validators=[plain_text, DataRequired(_l("Say why the edition is withdrawn.")),
+                    TextLength(2000), no_cpr],
+        render_kw={"rows": 3},
+    )

@@ -91,9 +91,22 @@ _EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?:\+|\b00)?\d(?:[\s.\-]?\d){7,}")
 
 
+def _now(text: LazyString) -> str:
+    """A translated text as a string: in the visitor's language during a request, in
+    Danish outside one (the seed, a background job)."""
+    if has_request_context():
+        return str(text)
+    with force_locale("da"):
+        return str(text)
+
+
 class CatalogueError(ValueError):
     """What was asked cannot be done to the catalogue now (a published edition, an empty
     edition, a case that is not eligible); the message says why, in the reader's words."""
+
+    def __str__(self) -> str:
+        message = self.args[0] if self.args else ""
+        return _now(message) if isinstance(message, LazyString) else str(message)
 
 
 class IncompleteCase(CatalogueError):
@@ -575,14 +588,6 @@ def edition_cases(edition: Edition) -> list[tuple[EditionCase, dict]]:
 
 OTHER = _l("Other")
 
-
-def _now(text: LazyString) -> str:
-    """A translated text as a string: in the visitor's language during a request, in
-    Danish outside one (the seed, a background job)."""
-    if has_request_context():
-        return str(text)
-    with force_locale("da"):
-        return str(text)
 
 
 def _first_sentence(markdown_text: str) -> str:

@@ -83,10 +83,22 @@ def _refuse_nul_in_query() -> None:
 
 
 def register(app: Flask) -> None:
-    from laks.views import admin, auth, definitions, errors, home, modules, public, units
+    from laks.views import (
+        admin,
+        auth,
+        catalogue_admin,
+        catalogue_unit,
+        definitions,
+        errors,
+        home,
+        modules,
+        public,
+        units,
+    )
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use it
-    for module in (public, auth, home, units, modules, admin, definitions):
+    for module in (public, auth, home, units, modules, admin, definitions, catalogue_admin,
+                   catalogue_unit):
         app.register_blueprint(module.bp)
     from laks.views import catalogue_public, programme_public  # the public catalogue
 
