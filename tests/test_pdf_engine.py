@@ -100,7 +100,9 @@ def hostile_html(server, secret_file, tmp_path_factory):
             f'<img src="file:///etc/passwd" alt="x"><img src="{server}/ekstern.png" alt="y">'
             f'<style>@import url("{css.as_uri()}"); '
             f'p {{ background: url("{server}/baggrund.png") }}</style>'
-            f'<p style="background: url(\'file:///etc/hostname\')">Slut</p>')
+            f'<p style="background: url(\'file:///etc/hostname\')">Slut</p>'
+            '<p><a href="file:///etc/passwd">lokal fil</a> '
+            '<a href="javascript:alert(1)">script</a></p>')
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +232,7 @@ def test_pdf_engine_one_structure_tree_with_headings_in_order(book, built):
         tree = parent_tree(root)
         links = [(n, annot) for n, p in enumerate(pdf.pages, start=1)
                  for annot in p.obj.get("/Annots", ())]
-        assert len(links) == len(book.chapters)  # one web link per case
+        assert len(links) == len(book.chapters) + 2  # a web link per case, two unsafe ones
         for _, annot in links:
             assert tree[int(annot.StructParent)].S == "/Link"
         link_pages = [n for n, annot in links]
@@ -288,6 +290,11 @@ def test_pdf_engine_fetches_nothing_from_case_html(built, server, secret_file):
     assert "HEMMELIG" not in text and "root:" not in text and "Slut" in text
     with pikepdf.open(folder / "book.pdf") as pdf:
         assert all(not page.get_images() for page in pdf.pages)
+        annotations = [a for page in pdf.pages for a in page.obj.get("/Annots", ())]
+        targets = [str(a.A.URI) for a in annotations if "/A" in a]
+        assert targets and all(t.startswith("https://www.sst.dk/") for t in targets)
+        assert not any("file:" in str(a.get("/Contents", "")) or "javascript:" in
+                       str(a.get("/Contents", "")) for a in annotations)
 
 
 def test_pdf_engine_default_fetcher_would_have_read_the_file(tmp_path, secret_file):
@@ -303,8 +310,11 @@ def test_pdf_engine_rebuild_renders_only_the_changed_batch(book, built, tmp_path
     report, folder = built
     cache = tmp_path / "cache"
     shutil.copytree(folder / "cache", cache)
-    same = build_book(book, cache, tmp_path / "same.pdf", batch_size=2)
+    steps = []
+    same = build_book(book, cache, tmp_path / "same.pdf", batch_size=2, progress=steps.append)
     assert same.chapters_rendered == 0 and same.parts_rendered == 0
+    assert steps == ["Sætter 0 af 5 cases", "Sætter indhold og indeks", "Samler bogen",
+                     "Færdig"]
 
     changed = list(book.chapters)
     changed[4] = replace(changed[4], body_html=body(4, "Ny tekst i anden udgave: Øresund."))
@@ -318,6 +328,15 @@ def test_pdf_engine_rebuild_renders_only_the_changed_batch(book, built, tmp_path
     assert f"side {len(texts)} af {len(texts)}" in texts[-1]
     with pikepdf.open(tmp_path / "new.pdf") as pdf:
         assert structure_problems(pdf) == []
+
+
+@pytest.mark.parametrize(
+    "chapters", [(), (Chapter("a", "A", "X", "Y"), Chapter("a", "B", "X", "Y"))],
+    ids=["no-cases", "same-key-twice"])
+def test_pdf_engine_refuses_a_book_it_cannot_build(book, chapters, tmp_path):
+    with pytest.raises(ValueError):
+        build_book(replace(book, chapters=chapters), tmp_path, tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
 
 
 def test_pdf_engine_batches_change_only_where_a_case_is_inserted():

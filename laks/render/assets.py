@@ -58,10 +58,11 @@ def stylesheet_text() -> str:
     return font_face_css() + "\n" + STYLESHEET.read_text(encoding="utf-8")
 
 
+@cache
 def layout_fingerprint() -> str:
     """A hash of everything besides the content that changes the rendered pages: the
     stylesheet, the templates and the font files. Part of every cache key, so that a new
-    design re-renders the cached chapters."""
+    design re-renders the cached chapters (read once per process, like the templates)."""
     digest = hashlib.sha256()
     digest.update(stylesheet_text().encode())
     for template in sorted(TEMPLATES.glob("*.html")):

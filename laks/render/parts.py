@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from queue import Empty, Queue
 
@@ -23,7 +24,7 @@ from .assets import ROOT, layout_fingerprint
 
 # Bump when the engine changes what a part's PDF contains (not needed for template, CSS or
 # font changes: those are in the layout fingerprint).
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 PDF_VARIANT = "pdf/ua-1"
 JOBS_PER_WORKER = 40  # a worker stays at about 120 MB; replaced now and then all the same
 
@@ -36,7 +37,7 @@ class Part:
     html: str
     anchors: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> str:
         digest = hashlib.sha256(f"{ENGINE_VERSION}:{layout_fingerprint()}:{self.kind}:".encode())
         digest.update(self.html.encode())

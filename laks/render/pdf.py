@@ -33,7 +33,7 @@ from .model import Book, BuildReport, Chapter
 # five times as long as 5), so small batches cost nothing in a full build and make a
 # rebuild after one change quick. Batches end at content-defined points, BATCH_SIZE cases
 # apart on average, and never grow past three times that.
-BATCH_SIZE = 6
+BATCH_SIZE = 4
 
 
 def plan_batches(chapters: list[Chapter], size: int = BATCH_SIZE) -> list[list[Chapter]]:

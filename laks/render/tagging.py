@@ -21,6 +21,9 @@ def tidy_part(path: str, prefix: str) -> None:
       ``prefix``: WeasyPrint makes table-header IDs from object numbers, which repeat
       across parts. The IDs go into an /IDTree, which PDF asks for when elements have
       IDs.
+    - A link whose target is not http(s) or mailto loses its target: case text is
+      sanitised before it gets here, but a file: or javascript: link must not reach a
+      published PDF even if something slipped through.
     - WeasyPrint wraps every run of text in its own Span element with nothing but the
       marked content in it; such Spans are replaced by their marked-content ids in the
       parent (what the parent's text is made of is unchanged for a reader). Two thirds of
@@ -60,11 +63,26 @@ def tidy_part(path: str, prefix: str) -> None:
             arrays = parent_tree_arrays(root)
             for (page, mcid), element in moved.items():
                 arrays[pages[page]][mcid] = element
+        _drop_unsafe_links(pdf)
         if ids:
             root.IDTree = pdf.make_indirect(Dictionary(Names=Array(
                 [item for key, element in sorted(ids, key=lambda pair: pair[0].encode())
                  for item in (String(key), element)])))
         pdf.save(path)
+
+
+SAFE_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _drop_unsafe_links(pdf: pikepdf.Pdf) -> None:
+    for page in pdf.pages:
+        for annotation in page.obj.get("/Annots", ()):
+            action = annotation.get("/A")
+            if action is None or action.get("/S") != Name.URI:
+                continue
+            if not str(action.get("/URI", "")).strip().lower().startswith(SAFE_SCHEMES):
+                del annotation["/A"]
+                annotation.Contents = String("Link fjernet")
 
 
 _PLAIN_SPAN = {"/Type", "/S", "/K", "/Pg", "/P"}
