@@ -2,15 +2,16 @@
 cached parts.
 
 Why it is built this way (measured with WeasyPrint 70): rendering 500 cases as one
-document takes about 46 s and 1.2 GB, and rendering a whole book again when one case
-changed wastes all of it. So the cases are rendered in batches of about ten, each a
-complete tagged PDF cached by a hash of its HTML and the layout; batches are rendered in
-parallel worker processes, which keeps each process small. The front matter (whose
-contents list needs every case's first page) and the index are rendered once the batches'
-page counts are known. pikepdf (qpdf) then joins the parts, grafts their structure trees
-into one, shares one font subset per face across the parts, and stamps the running header
-and "side X af Y" on every page, so that none of these whole-book facts lives in a cached
-part.
+document takes about 46 s and 1.2 GB, and rendering the whole book again when one case
+changed wastes all of it. So the cases are rendered in small batches, each a complete
+tagged PDF cached by a hash of its HTML and the layout, in this process and one worker
+process per further core (each stays small). The front matter (whose contents list needs
+every case's first page) and the index are rendered once the batches' page counts are
+known. pikepdf (qpdf) then joins the parts, grafts their structure trees into one, shares
+one font subset per face across the parts, and stamps the running header and "side X af
+Y" on every page (milliseconds, where rendering them would take seconds), so that none of
+these whole-book facts lives in a cached part: a new edition in which one case changed
+renders one batch, and the contents and index only if page numbers moved.
 
 Batches are cut where a chapter's key hashes to a boundary (content-defined chunking), so
 inserting or removing a case changes only the batch it falls in, not every batch after it.
@@ -102,30 +103,24 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
             front_layout = {"pages": fresh[probe.key].pages, **fresh[probe.key].anchors}
             _remember_layout(cache, probe, front_layout)
         batch_results = [fresh.get(p.key) or parts.cached(p, cache) for p in batch_parts]
-        front_pages = front_layout["pages"]
-
-        # Page numbers across the book (1-based, as printed).
-        first_pages: dict[str, int] = {}
-        page = front_pages + 1
-        for batch, result in zip(batches, batch_results, strict=True):
-            for i, chapter in enumerate(batch, start=1):
-                first_pages[chapter.key] = page + result.anchors[f"case-{i}"]
-            page += result.pages
-        sections = {name: front_layout[name] + 1 for name in FRONT_ANCHORS
-                    if name in front_layout}
-        sections["indeks"] = page
 
         # The contents and the index need every case's first page, and nothing else from
-        # each other: render them together (in parallel when both changed).
+        # each other: render them together (in parallel when both changed). Should the
+        # contents come out longer than the probe said, number again with its length.
         note("Sætter indhold og indeks")
-        front = parts.Part("front", html.front_html(book, _toc(book, first_pages, sections)),
-                           FRONT_ANCHORS)
-        index = parts.Part("index", html.index_html(book, first_pages), INDEX_ANCHORS)
-        last = [p for p in (front, index) if parts.cached(p, cache) is None]
-        parts.render_parts(last, cache, pool)
-    front_result, index_result = parts.cached(front, cache), parts.cached(index, cache)
-    if front_result.pages != front_pages:  # pragma: no cover - a layout that breaks the rule
-        raise RuntimeError("Forsiden skiftede længde, da sidetallene blev sat ind.")
+        for _attempt in range(3):
+            first_pages, sections = _numbers(front_layout, batches, batch_results)
+            front = parts.Part("front", html.front_html(
+                book, _toc(book, first_pages, sections)), FRONT_ANCHORS)
+            index = parts.Part("index", html.index_html(book, first_pages), INDEX_ANCHORS)
+            last = [p for p in (front, index) if parts.cached(p, cache) is None]
+            parts.render_parts(last, cache, pool)
+            front_result, index_result = parts.cached(front, cache), parts.cached(index, cache)
+            if front_result.pages == front_layout["pages"]:
+                break
+            front_layout = {"pages": front_result.pages, **front_result.anchors}
+        else:  # pragma: no cover - only a layout whose length swings with its numbers
+            raise RuntimeError("Indholdsfortegnelsen fik ikke en fast længde.")
     sections.update({name: sections["indeks"] + index_result.anchors[name]
                      for name in INDEX_ANCHORS})
 
@@ -138,7 +133,7 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
     os.replace(tmp, out)
     note("Færdig")
 
-    rendered_parts = len(fresh) - (probe.key in fresh) + len(last)
+    rendered_parts = len(fresh) - (probe.key in fresh) + len(last)  # the last attempt's
     return BuildReport(
         pages=total, chapters_rendered=rendered_chapters,
         chapters_cached=len(chapters) - rendered_chapters,
@@ -151,6 +146,21 @@ def build_book(book: Book, cache_dir: str | Path, out_path: str | Path,
 
 FRONT_ANCHORS = ("forord", "indhold", "introduktion")
 INDEX_ANCHORS = ("indeks-tema", "indeks-kommune")
+
+
+def _numbers(front_layout: dict, batches: list[list[Chapter]],
+             results: list[parts.Rendered]) -> tuple[dict[str, int], dict[str, int]]:
+    """Each case's first page and the front sections' and index's first pages (1-based,
+    as printed), from the front matter's layout and the batches' page counts."""
+    first_pages: dict[str, int] = {}
+    page = front_layout["pages"] + 1
+    for batch, result in zip(batches, results, strict=True):
+        for i, chapter in enumerate(batch, start=1):
+            first_pages[chapter.key] = page + result.anchors[f"case-{i}"]
+        page += result.pages
+    sections = {name: front_layout[name] + 1 for name in FRONT_ANCHORS if name in front_layout}
+    sections["indeks"] = page
+    return first_pages, sections
 
 
 def _toc(book: Book, pages: dict[str, int], sections: dict[str, int]) -> list[html.Entry]:
