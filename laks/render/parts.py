@@ -2,9 +2,9 @@
 HTML and the layout.
 
 A part is a complete PDF/UA-1 document: the front matter, a batch of cases or the index.
-Parts are rendered in worker processes (laks.render.worker), one per core: WeasyPrint is
-single-threaded, and a worker that exits gives its memory back, so the caller stays small
-however large the book. A single part (a rebuild after one change) is rendered here.
+WeasyPrint is single-threaded, so parts are rendered in this process and in one worker
+process (laks.render.worker) per further core; workers stay small and give their memory
+back when they exit. A single part (a rebuild after one change) starts no worker.
 """
 
 from __future__ import annotations
@@ -188,6 +188,8 @@ def render_one(html: str, anchors: tuple[str, ...], stem: str):
     del document
     tidy_part(tmp, Path(stem).name[:8])
     os.replace(tmp, f"{stem}.pdf")
-    Path(f"{stem}.json").write_text(json.dumps(
+    # The description last, and whole: a part counts as cached only once it is there.
+    Path(tmp).write_text(json.dumps(
         {"pages": pages, "anchors": found, "refused": fetcher.refused}))
+    os.replace(tmp, f"{stem}.json")
     return f"{stem}.pdf", pages, found, fetcher.refused
