@@ -105,3 +105,31 @@ def test_demo_readme_tells_the_truth_about_the_demo(app):
     logins = {email for email, _role, _unit in report.demo_logins}
     named = set(re.findall(r"`([a-z0-9.-]+@demo\.laks\.dk)`", readme))
     assert named and named <= logins
+
+
+def test_demo_publishes_the_first_edition_of_the_laks_catalogue(app):
+    """The demo consents (by each tovholder) every LAKS unit whose module 5 is approved and
+    publishes edition 1 with their cases, grouped by theme, with a Danish foreword."""
+    from laks.enums import CatalogueGrouping, EditionStatus
+    from laks.models import Edition
+    from laks.services import catalogue
+
+    load_seed(demo=True)
+    db.session.commit()
+    edition = db.session.scalar(select(Edition))
+    assert edition.number == 1 and edition.title == "Inspirationskatalog – LAKS"
+    assert edition.status == EditionStatus.PUBLISHED and edition.published_at is not None
+    assert edition.programme.slug == "laks" and edition.grouping == CatalogueGrouping.THEME
+    assert "Lige Adgang til Kommunale Sundhedstilbud" in edition.foreword
+    assert "aktionslæring" in edition.introduction
+    approved = {um.unit_id for um in db.session.scalars(select(UnitModule).where(
+        UnitModule.module_key == "refleksion", UnitModule.state == S.APPROVED))
+        if um.unit.programme.slug == "laks"}
+    assert len(approved) >= 4
+    assert {c.unit_id for c in edition.cases} == approved
+    for case in edition.cases:
+        assert catalogue.missing_case_fields(case.snapshot) == []
+        assert catalogue.invalid_case_fields(case.snapshot) == {}
+        consent = catalogue.active_consent(case.unit)
+        assert consent.consented_by.is_tovholder_of(case.unit_id)
+    assert len(catalogue.grouped_cases(edition)) >= 2

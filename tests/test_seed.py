@@ -128,3 +128,27 @@ def test_seed_refuses_an_unknown_status(app, tmp_path):
                     encoding="utf-8")
     with pytest.raises(SeedError, match="laks.yaml: status 'done'"):
         load_seed(tmp_path / "seed")
+
+
+def test_seed_twice_leaves_the_demo_catalogue_alone(app):
+    """The demo's first edition is published once: a second run adds no edition, no
+    consent, and does not touch the frozen cases – not even a consent withdrawn since."""
+    from laks.models import CaseConsent, Edition, EditionCase
+    from laks.services import catalogue
+
+    load_seed(demo=True)
+    db.session.commit()
+    edition = db.session.scalar(select(Edition))
+    hashes = [c.content_hash for c in edition.cases]
+    consent = db.session.scalar(select(CaseConsent).order_by(CaseConsent.id))
+    catalogue.withdraw_consent(consent.unit, consent.consented_by)
+    db.session.commit()
+    counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+              for m in (Edition, EditionCase, CaseConsent, AuditEvent)}
+    assert load_seed(demo=True).created == []
+    db.session.commit()
+    assert {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Edition, EditionCase, CaseConsent, AuditEvent)} == counts
+    assert catalogue.active_consent(consent.unit) is None
+    db.session.expire_all()
+    assert [c.content_hash for c in db.session.scalar(select(Edition)).cases] == hashes
