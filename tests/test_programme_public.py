@@ -110,10 +110,11 @@ def test_action_plan_only_when_approved_and_consented(client, programme, state, 
         consent(unit, withdrawn=withdrawn)
     page = text_of(client.get("/forloeb/laks-test"))
     assert ("Vi flytter <strong>træningen</strong> ud i beboerhuset." in page) is shown
-    assert ("<td>Fysioterapeut</td><td>Holdtræning</td><td>Beboerhuset</td>"
-            "<td>Tirsdag</td>" in page) is shown
+    assert ('<td data-label="Hvem">Fysioterapeut</td><td data-label="Hvad">Holdtræning</td>'
+            '<td data-label="Hvor">Beboerhuset</td><td data-label="Hvornår">Tirsdag</td>'
+            in page) is shown
     if shown:
-        assert page.count("<tr><td>") == 1  # the empty row is left out
+        assert page.count('<tr><td data-label="Hvem">') == 1  # the empty row is left out
 
 
 def test_action_plan_follows_the_newest_consent(client, programme):
