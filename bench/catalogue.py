@@ -108,7 +108,8 @@ def case(number: int, revision: int = 0) -> Chapter:
     values = [rng.randint(5, 40) for _ in range(6)]
     bars = "".join(
         f'<rect x="{20 + i * 45}" y="{150 - v * 3}" width="30" height="{v * 3}" '
-        f'fill="#0f3b5f"/><text x="{22 + i * 45}" y="168" font-size="10">{months[i][:3]}</text>'
+        f'fill="#0f3b5f"/><text x="{22 + i * 45}" y="168" font-size="10" '
+        f'font-family="Laks Plex">{months[i][:3]}</text>'
         for i, v in enumerate(values))
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="300" height="175" '
            f'viewBox="0 0 300 175">{bars}</svg>')

@@ -18,21 +18,23 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name
 
-from .assets import font_files
+from .assets import DEJAVU, font_files
 
 
 @cache
 def _bundled_by_postscript_name() -> dict[str, Path]:
+    """PostScript name → file, for the bundled faces and the DejaVu Sans fallback."""
     names = {}
-    for path in font_files().values():
+    for path in [*font_files().values(), *sorted(DEJAVU.glob("DejaVuSans*.ttf"))]:
         with TTFont(str(path), lazy=True) as font:
             names[font["name"].getDebugName(6)] = path
     return names
 
 
 def share_subsets(pdf: pikepdf.Pdf) -> int:
-    """Point every embedded subset of a bundled face to one shared subset; returns the
-    number of font files replaced. Fonts that are not bundled (fallbacks) are left alone."""
+    """Point every embedded subset of a bundled face (or of DejaVu Sans, the fallback) to
+    one shared subset; returns the number of font files replaced. Other fonts are left
+    alone."""
     groups: dict[str, list] = {}
     for descriptor, cids in _cid_fonts(pdf):
         name = str(descriptor.FontName).split("+", 1)[-1]

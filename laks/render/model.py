@@ -16,7 +16,7 @@ from datetime import date
 class Chapter:
     """One case. ``body_html`` must already be sanitised (laks.rendering.render_markdown);
     ``chart_svg`` is an SVG document drawn by laks, shown with ``chart_alt`` as its text
-    alternative."""
+    alternative (its text should use ``font-family="Laks Plex"``, the bundled font)."""
 
     key: str
     title: str
