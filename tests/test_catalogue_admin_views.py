@@ -241,3 +241,36 @@ def test_catalogue_consent_page_hidden_from_strangers(team, client, login):
     login(team.other_staff)
     assert client.get(f"/enheder/{team.unit.id}/katalog").status_code == 403
     assert client.post(f"/enheder/{team.unit.id}/katalog/samtykke").status_code == 403
+
+
+def test_catalogue_admin_told_when_a_published_case_loses_its_consent(ready, client, login):
+    catalogue.set_edition_cases(ready.edition, [ready.unit.id], ready.admin)
+    catalogue.publish_edition(ready.edition, ready.admin)
+    db.session.commit()
+    login(ready.admin)
+    page = client.get(f"/admin/katalog/{ready.edition.id}").get_data(as_text=True)
+    assert "trukket deres samtykke tilbage" not in page
+    catalogue.withdraw_consent(ready.unit, ready.tovholder)
+    db.session.commit()
+    page = client.get(f"/admin/katalog/{ready.edition.id}").get_data(as_text=True)
+    assert "trukket deres samtykke tilbage: Testkommune" in page
+    db.session.expire_all()
+    assert ready.edition.status == EditionStatus.PUBLISHED  # told, never changed
+
+
+def test_catalogue_case_chart_is_only_svg(app):
+    """The case's place for the run chart takes laks' own SVG and nothing else."""
+    from flask import render_template_string
+
+    template = ('{% from "catalogue/_case.html" import case_body %}'
+                '{{ case_body(case) }}')
+    base = {"results": {"reached": 2, "started": None, "completed": 7}, "activities": []}
+    with app.test_request_context("/"):
+        svg = render_template_string(template, case={
+            **base, "chart_svg": '<svg role="img"><title>Kørselsdiagram</title></svg>',
+            "chart_alt": "Antal pr. uge"})
+        other = render_template_string(template, case={
+            **base, "chart_svg": "<script>alert(1)</script>", "chart_alt": None})
+    assert '<svg role="img">' in svg and "Antal pr. uge" in svg
+    assert "<script>" not in other
+    assert "&lt;5" in svg and ">7<" in svg  # 2 reached is shown as <5, 7 as it is

@@ -88,12 +88,18 @@ def _render_edit(edition: Edition, *, form=None, withdraw_form=None, cases_error
     in_edition = {case.unit_id for case in edition.cases}
     stale = [case for case in edition.cases
              if case.unit_id not in {s.unit.id for s in statuses if s.eligible}]
+    # Units that took back their consent after the edition was published: the edition is
+    # not changed, but the admin is told, to decide whether to withdraw it.
+    consenting = {s.unit.id for s in statuses if s.consent is not None}
+    lost_consent = [case for case in edition.cases
+                    if case.unit_id is not None and case.unit_id not in consenting]
     return render_template(
         "catalogue/admin_edit.html", edition=edition, form=form,
         withdraw_form=withdraw_form or WithdrawEditionForm(formdata=None),
         rows=_draft_rows(edition, statuses) if edition.status == EditionStatus.DRAFT else [],
         not_eligible=[s for s in statuses if not s.eligible],
         stale=stale if edition.status == EditionStatus.DRAFT else [],
+        lost_consent=lost_consent if edition.status == EditionStatus.PUBLISHED else [],
         in_edition=in_edition, cases_error=cases_error, preview=preview,
         contents=service.edition_cases(edition), action_form=EmptyForm(),
     ), status
