@@ -197,6 +197,7 @@ def set_book_metadata(book: pikepdf.Pdf, title: str, author: str, subject: str) 
     book.Root.Lang = String("da")
     book.Root.MarkInfo = Dictionary(Marked=True)
     book.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+    book.Root.PageMode = Name.UseOutlines  # open with the bookmarks: one per case
     with book.open_metadata(set_pikepdf_as_editor=False) as meta:
         meta["dc:title"] = title
         meta["dc:creator"] = [author]
