@@ -120,6 +120,10 @@ def test_browser_tovholder_reads_the_consent_page(page, demo, log_in):
     tovholder = db.session.scalar(select(User).join(Membership).where(
         Membership.unit_id == unit.id, Membership.is_tovholder))
     log_in(tovholder, password=demo.demo_password)
+    page.goto(f"/enheder/{unit.id}/moduler/refleksion")
+    expect(page.get_by_role("heading", name="Casen til inspirationskataloget")).to_be_visible()
+    expect(page.get_by_text("Kontakt (funktion)")).to_be_visible()
+    check_page(page, "catalogue-module-5-case")
     page.goto(f"/enheder/{unit.id}")
     page.get_by_role("link", name="Casen til inspirationskataloget og enhedens samtykke"
                      ).click()
