@@ -274,3 +274,20 @@ def test_catalogue_case_chart_is_only_svg(app):
     assert '<svg role="img">' in svg and "Antal pr. uge" in svg
     assert "<script>" not in other
     assert "&lt;5" in svg and ">7<" in svg  # 2 reached is shown as <5, 7 as it is
+
+
+@pytest.mark.parametrize("data", [
+    {"unit": ["²", "٣", "-1", "1" * 30, ""]},
+    {"unit": ["{unit}"], "position-{unit}": "⁵", "move": "up:²"},
+    {"unit": ["{unit}", "{unit}"], "position-{unit}": "9" * 40, "move": "down:" + "9" * 40},
+], ids=["odd-ids", "odd-position", "huge-numbers"])
+def test_catalogue_admin_odd_case_choices_never_fail(ready, client, login, data):
+    login(ready.admin)
+    unit = str(ready.unit.id)
+    posted = {key.replace("{unit}", unit):
+              [v.replace("{unit}", unit) for v in value] if isinstance(value, list)
+              else value.replace("{unit}", unit) for key, value in data.items()}
+    response = client.post(f"/admin/katalog/{ready.edition.id}/cases", data=posted)
+    assert response.status_code in (302, 422)
+    db.session.expire_all()
+    assert [c.unit_id for c in ready.edition.cases] in ([], [ready.unit.id])

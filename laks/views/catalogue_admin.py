@@ -143,16 +143,16 @@ def _chosen_order(form) -> list[int]:
     empty numbers keep the order on the page), then moved by an up or down button."""
     chosen = []
     for index, value in enumerate(form.getlist("unit")):
-        if not value.isdigit() or len(value) > 10:
+        if not (value.isascii() and value.isdigit()) or len(value) > 10:
             continue
         raw = (form.get(f"position-{value}") or "").strip()
-        position = int(raw) if raw.isdigit() and len(raw) < 6 else 10**6
+        position = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 10**6
         chosen.append((position, index, int(value)))
     order = [unit_id for _p, _i, unit_id in sorted(chosen)]
     order = list(dict.fromkeys(order))  # a unit sent twice counts once
     move = form.get("move", "")
     direction, _sep, unit = move.partition(":")
-    if unit.isdigit() and int(unit) in order:
+    if unit.isascii() and unit.isdigit() and len(unit) <= 10 and int(unit) in order:
         i = order.index(int(unit))
         j = i - 1 if direction == "up" else i + 1 if direction == "down" else i
         if 0 <= j < len(order):
