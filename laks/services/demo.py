@@ -158,6 +158,9 @@ def publish_demo_catalogue() -> list[str]:
                                        CatalogueGrouping.THEME)
     catalogue.update_edition(edition, admin, foreword=DEMO_FOREWORD,
                              introduction=DEMO_INTRODUCTION)
+    # In the order the edition shows them: by theme, then by municipality.
+    statuses.sort(key=lambda s: (catalogue.group_label(s.content, CatalogueGrouping.THEME),
+                                 s.content["municipality"]))
     catalogue.set_edition_cases(edition, [s.unit.id for s in statuses], admin)
     catalogue.publish_edition(edition, admin)
     return [f"catalogue edition {edition.number} ({len(statuses)} cases)"]

@@ -13,6 +13,7 @@ from laks.extensions import db
 from laks.models import Edition, Membership, Unit, User
 from laks.services.seed import load_seed
 from tests.browser.helpers import check_page
+from tests.browser.translations import assert_translated
 
 pytestmark = pytest.mark.browser
 
@@ -137,3 +138,24 @@ def test_browser_tovholder_reads_the_consent_page(page, demo, log_in):
     expect(page.get_by_role("button", name="Enheden giver samtykke til, at casen udgives")
            ).to_be_visible()
     check_page(page, "catalogue-unit-consent-withdrawn")
+
+
+def test_browser_catalogue_admin_pages_in_english(page, demo, log_in):
+    """The admin's catalogue pages and the consent page carry no Danish interface text
+    when shown in English (the cases themselves are written in Danish)."""
+    admin = _user(role=Role.ADMIN)
+    edition = db.session.scalar(select(Edition))
+    unit = edition.cases[0].unit
+    log_in(admin, password=demo.demo_password)
+    page.goto("/sprog/en?next=/admin/katalog/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    for url, name, cases_shown in (
+            ("/admin/katalog/", "index", False), (f"/admin/katalog/{edition.id}", "edit", False),
+            (f"/admin/katalog/{edition.id}/forhaandsvisning", "preview", True),
+            (f"/enheder/{unit.id}/katalog", "consent", True)):
+        page.goto(url)
+        check_page(page, f"catalogue-admin-{name}-en")
+        if not cases_shown:  # a case's Danish text may hold words that are also labels
+            assert_translated(page, "en")
+        else:
+            expect(page.get_by_role("heading", name="In brief").first).to_be_visible()
