@@ -6,6 +6,8 @@ rendered by WeasyPrint as one document.
 
 Peak memory is that of the whole process tree (this process and its rendering workers),
 summed resident set sizes sampled every 20 ms, so shared libraries count once per process.
+CPU seconds (this process and its children) are printed beside wall time, and the load
+average after each full build: on a shared machine, wall time grows with others' work.
 """
 
 from __future__ import annotations
@@ -213,6 +215,7 @@ def measure(cases: int, with_single: bool) -> dict:
     with PeakMemory() as memory:
         full = build_book(book, folder / "cache", folder / "book.pdf")
     full_peak, full_cpu = memory.peak, cpu_seconds() - cpu
+    load = os.getloadavg()[0]
     changed = list(book.chapters)
     middle = len(changed) // 2
     changed[middle] = replace(case(middle, revision=1), key=changed[middle].key)
@@ -223,7 +226,7 @@ def measure(cases: int, with_single: bool) -> dict:
     row = {"cases": cases, "pages": full.pages, "full_s": full.seconds, "full_cpu": full_cpu,
            "full_mb": full_peak, "size": full.bytes, "rebuild_s": again.seconds,
            "rebuild_cpu": cpu_seconds() - cpu, "rebuild_mb": memory.peak,
-           "rebuilt": again.chapters_rendered}
+           "rebuilt": again.chapters_rendered, "load": load}
     if with_single:
         (row["single_s"], row["single_cpu"], row["single_mb"],
          row["single_size"]) = single_pass(book, folder)
@@ -240,16 +243,17 @@ def main() -> None:
     load = os.getloadavg()
     print(f"\nlaks catalogue PDF (PDF/UA-1), {os.cpu_count()} cores, load average "
           f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end\n")
-    print("| cases | pages | full build s (CPU s) | peak MB | size MB "
+    print("| cases | load | pages | full build s (CPU s) | peak MB | size MB "
           "| rebuild s (CPU s), cases re-set | rebuild % | rebuild peak MB "
           "| single pass s (CPU s) / peak MB / size MB | size ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     mb = 1024 * 1024
     for r in rows:
         single = (f"{r['single_s']:.1f} ({r['single_cpu']:.1f}) / {r['single_mb'] / mb:.0f} / "
                   f"{r['single_size'] / mb:.2f}" if "single_s" in r else "–")
         ratio = f"{r['size'] / r['single_size']:.2f}" if "single_s" in r else "–"
-        print(f"| {r['cases']} | {r['pages']} | {r['full_s']:.1f} ({r['full_cpu']:.1f}) "
+        print(f"| {r['cases']} | {r['load']:.1f} | {r['pages']} "
+              f"| {r['full_s']:.1f} ({r['full_cpu']:.1f}) "
               f"| {r['full_mb'] / mb:.0f} | {r['size'] / mb:.2f} "
               f"| {r['rebuild_s']:.2f} ({r['rebuild_cpu']:.2f}), {r['rebuilt']} "
               f"| {100 * r['rebuild_s'] / r['full_s']:.1f} | {r['rebuild_mb'] / mb:.0f} "

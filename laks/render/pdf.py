@@ -32,21 +32,21 @@ from .model import Book, BuildReport, Chapter
 
 # Chapters per batch: WeasyPrint's time per page grows with the document (20 cases take
 # five times as long as 5), so small batches cost nothing in a full build and make a
-# rebuild after one change quick. Batches end at content-defined points, BATCH_SIZE cases
-# apart on average, and never grow past three times that.
+# rebuild after one change quick. Batches end at content-defined points, about BATCH_SIZE
+# cases apart, and never grow past twice that.
 BATCH_SIZE = 4
 
 
 def plan_batches(chapters: list[Chapter], size: int = BATCH_SIZE) -> list[list[Chapter]]:
     """Split the chapters in order into batches of about ``size``: a batch ends after a
-    chapter whose key hashes to 0 modulo ``size``, or at ``3 * size`` chapters. A boundary
+    chapter whose key hashes to 0 modulo ``size``, or at ``2 * size`` chapters. A boundary
     depends on the chapter's key, not on its position, so inserting or removing a case
     changes only its own batch."""
     batches: list[list[Chapter]] = [[]]
     for chapter in chapters:
         batches[-1].append(chapter)
         digest = int(hashlib.sha256(chapter.key.encode()).hexdigest()[:8], 16)
-        if digest % size == 0 or len(batches[-1]) >= 3 * size:
+        if digest % size == 0 or len(batches[-1]) >= 2 * size:
             batches.append([])
     return [batch for batch in batches if batch]
 
