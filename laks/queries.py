@@ -164,9 +164,13 @@ def _audit_object_names(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
                     select(model.id, attribute).where(model.id.in_(ids))):
                 names[(object_type, object_id)] = name
     for event in events:
-        key = (event.details or {}).get("module")
+        details = event.details or {}
+        key = details.get("module")
         if event.object_type == "module_definition" and key in MODULE_TITLES:
             names[("module_definition", event.object_id)] = str(MODULE_TITLES[key])
+        if event.object_type == "catalogue_edition" and isinstance(details.get("number"), int):
+            names[("catalogue_edition", event.object_id)] = str(
+                _l("Edition %(num)d", num=details["number"]))
         if event.object_type and (event.object_type, event.object_id) not in names:
             names[(event.object_type, event.object_id)] = f"#{event.object_id}"
     return names
@@ -182,6 +186,7 @@ _DETAIL_LABELS = {
     "base": _l("based on version"),
     "current": _l("current version"),
     "question": _l("question"),
+    "title": _l("title"),
     "email": _l("e-mail"),
     "role": _l("role"),
     "reason": _l("reason"),

@@ -86,7 +86,7 @@ def _admin_log(client, login, make_user, query=""):
 
 def test_audit_log_names_actions_and_objects_in_danish(client, login, team, make_user):
     um = service.unit_module_for(team.unit, "handleplan")
-    service.save_answers(um, {"goal": "Flere gennemfører"}, actor=team.tovholder,
+    service.save_answers(um, {"trial_action": "Flere gennemfører"}, actor=team.tovholder,
                          base_version=0)
     accounts.set_active(actor=team.admin, user=team.staff, active=False)
     definition_service.update_question(
@@ -129,6 +129,18 @@ def test_audit_log_shows_the_seed_objects_by_name(client, login, make_user):
     assert "<td>LAKS – Lige Adgang til Kommunale Sundhedstilbud</td>" in programmes
 
 
+def test_audit_log_names_a_catalogue_edition(client, login, team, make_user):
+    from laks.enums import CatalogueGrouping
+    from laks.services import catalogue
+
+    catalogue.create_edition(team.admin, "Inspiration fra LAKS", None,
+                             list(CatalogueGrouping)[0])
+    db.session.commit()
+    page = _admin_log(client, login, make_user, "?handling=catalogue.edition_create")
+    assert "<td>1. udgave</td>" in page and "titel: Inspiration fra LAKS" in page
+    assert "catalogue_edition #" not in page
+
+
 def _statements(app, client, url) -> int:
     seen = []
 
@@ -146,7 +158,7 @@ def _statements(app, client, url) -> int:
 def test_audit_log_page_makes_no_query_per_row(app, client, login, team, make_user):
     """Names for a page of 50 events cost the same queries as for a page of a few."""
     um = service.unit_module_for(team.unit, "handleplan")
-    service.save_answers(um, {"goal": "Første"}, actor=team.tovholder, base_version=0)
+    service.save_answers(um, {"trial_action": "Første"}, actor=team.tovholder, base_version=0)
     db.session.commit()
     _admin_log(client, login, make_user)
     few = _statements(app, client, "/admin/log")

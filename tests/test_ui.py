@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from laks.enums import Role
+from laks.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -209,3 +210,129 @@ def test_ui_flash_messages_are_dkfds_alerts(client, login, make_user):
     page = client.get("/").get_data(as_text=True)
     assert re.search(r'<div class="alert alert-success" role="status">.*?'
                      r'<p class="alert-text">Du er logget ud.</p>', page, re.S)
+
+
+# --- rows that people can write in ---------------------------------------------------------
+
+
+def _rows_url(team, key="handleplan"):
+    return f"/enheder/{team.unit.id}/moduler/{key}"
+
+
+def _cells(page: str, name: str) -> list[str]:
+    """The text of every cell named ``<name>-<n>-who`` in the page, in order."""
+    return re.findall(rf'<textarea[^>]*name="{name}-\d+-who"[^>]*>([^<]*)</textarea>', page)
+
+
+def test_ui_row_text_cells_take_several_lines_with_label_and_error(client, login, team):
+    login(team.tovholder)
+    page = client.get(_rows_url(team)).get_data(as_text=True)
+    assert re.search(r'<span class="rows-cell-heading" aria-hidden="true">Hvad</span>\s*'
+                     r'<label class="sr-only" for="activities-0-what">Hvad, '
+                     r'<span data-row-number>række 1</span></label>', page)
+    assert re.search(r'<textarea class="form-input rows-text" name="activities-0-what" '
+                     r'id="activities-0-what" rows="2"></textarea>', page)
+    # A number cell stays an input; a cell with an error is tied to its message.
+    response = client.post(_rows_url(team, "afproevning"), data={
+        "version": "0", "intent": "save", "cycles-0-did": "To linjer\nher",
+        "cycles-0-count": "mange"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="cycles-0-count"', page)
+    assert re.search(r'<input[^>]*aria-describedby="cycles-0-count-error"[^>]*'
+                     r'aria-invalid="true"|<input[^>]*aria-invalid="true"[^>]*'
+                     r'aria-describedby="cycles-0-count-error"', page)
+    assert 'id="cycles-0-count-error"' in page
+    assert "To linjer\nher</textarea>" in page  # the lines kept as typed
+
+
+def test_ui_row_text_is_escaped_in_its_cell(client, login, team):
+    login(team.tovholder)
+    response = client.post(_rows_url(team), data={
+        "version": "0", "intent": "add_row:activities",
+        "activities-0-who": "</textarea><script>alert(1)</script>"})
+    page = response.get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in page
+
+
+def test_ui_every_row_has_a_delete_button_with_its_number(client, login, team):
+    login(team.tovholder)
+    response = client.post(_rows_url(team), data={
+        "version": "0", "intent": "add_row:activities",
+        "activities-0-who": "A", "activities-1-who": "B"})
+    page = response.get_data(as_text=True)
+    buttons = re.findall(r'<button type="submit" name="intent" value="(delete_row:[^"]+)"'
+                         r'[^>]*formnovalidate data-delete-row>([^<]+)</button>', page)
+    assert buttons == [("delete_row:activities:0", "Slet række 1"),
+                       ("delete_row:activities:1", "Slet række 2"),
+                       ("delete_row:activities:2", "Slet række 3")]
+
+
+def test_ui_delete_a_row_without_javascript(client, login, team):
+    login(team.tovholder)
+    response = client.post(_rows_url(team), data={
+        "version": "0", "intent": "delete_row:activities:1", "trial_action": "Flere gennemfører",
+        "activities-0-who": "Sygeplejerske", "activities-0-what": "Ringer dagen før",
+        "activities-1-who": "Læge", "activities-1-what": "Henviser",
+        "activities-2-who": "Fysioterapeut", "activities-2-what": "Træner\nto gange"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    # Row 2 is gone; row 3 moved up and is row 2 now; everything else typed is kept.
+    assert _cells(page, "activities") == ["Sygeplejerske", "Fysioterapeut"]
+    assert '>Træner\nto gange</textarea>' in page and 'name="activities-1-what"' in page
+    assert "Læge" not in page and 'name="activities-2-who"' not in page
+    assert "Slet række 2" in page and "Slet række 3" not in page
+    assert "Flere gennemfører" in page
+    assert stored_module(team, "handleplan") is None  # deleting a row does not save
+
+
+def test_ui_delete_the_only_row_leaves_an_empty_row(client, login, team):
+    login(team.tovholder)
+    response = client.post(_rows_url(team), data={
+        "version": "0", "intent": "delete_row:activities:0", "activities-0-who": "Læge"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _cells(page, "activities") == [""]
+    assert "Læge" not in page
+
+
+@pytest.mark.parametrize(
+    "intent",
+    ["delete_row:activities:9", "delete_row:activities:x", "delete_row:activities",
+     "delete_row:", "delete_row:trial_action:0", "delete_row:activities:-1"],
+    ids=["no-such-row", "not-a-number", "no-row", "nothing", "not-rows", "negative"])
+def test_ui_delete_row_that_is_not_there_keeps_everything(client, login, team, intent):
+    login(team.tovholder)
+    response = client.post(_rows_url(team), data={
+        "version": "0", "intent": intent, "trial_action": "Mål",
+        "activities-0-who": "A", "activities-1-who": "B"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _cells(page, "activities") == ["A", "B"] and "Mål" in page
+
+
+def test_ui_rows_read_back_as_a_table_with_labels_for_cards(client, login, team):
+    from laks.services import modules as service
+
+    um = service.unit_module_for(team.unit, "afproevning")
+    service.save_answers(um, {"cycles": [
+        {"date": "2026-03-02", "did": "Ringede\ndagen før", "saw": "Flere kom", "count": 5}]},
+        actor=team.tovholder, base_version=0)
+    db.session.commit()
+    login(team.facilitator)  # reads, cannot edit
+    page = client.get(_rows_url(team, "afproevning")).get_data(as_text=True)
+    assert '<table class="table table--zebra rows-read">' in page
+    assert '<td data-label="Dato">2. marts 2026</td>' in page
+    assert '<td data-label="Hvad gjorde vi">Ringede\ndagen før</td>' in page
+    assert '<td data-label="Antal borgere">5</td>' in page
+
+
+def stored_module(team, key):
+    from sqlalchemy import select
+
+    from laks.models import UnitModule
+
+    db.session.expire_all()
+    return db.session.scalar(select(UnitModule).where(UnitModule.unit_id == team.unit.id,
+                                                      UnitModule.module_key == key))

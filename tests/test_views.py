@@ -56,7 +56,7 @@ def test_views_header_shows_person_and_role(client, login, make_user):
     page = client.get("/hjem").get_data(as_text=True)
     assert "Søren Styregruppe" in page and "Observatør" in page
     # Name and role apart, in the header and in the drawer: never "Søren Styregruppe, Observatør".
-    signed_in = ('<span class="user-name">Søren Styregruppe</span> <span class="badge user-role">'
+    signed_in = ('<span class="user-name">Søren Styregruppe</span> <span class="user-role">'
                  '<span class="sr-only">Rolle: </span>Observatør</span>')
     assert page.count(signed_in) == 2
     assert "Søren Styregruppe, Observatør" not in page

@@ -3,11 +3,14 @@ and compare its revisions. Every state change goes through laks.workflow."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from laks import queries, workflow
 from laks.access import can
@@ -76,6 +79,23 @@ def show(unit_module: UnitModule):
     return _page(unit_module)
 
 
+def _without_row(formdata, key: str, position: str) -> MultiDict:
+    """The form as sent without the row at ``position`` (0, 1, …) of the rows question
+    ``key``; the rows after it move up (numbered 0, 1, 2 … again). All else is kept."""
+    pattern = re.compile(rf"{re.escape(key)}-(\d+)-(.+)", re.DOTALL)
+    sent = sorted({int(m.group(1)) for m in map(pattern.fullmatch, formdata) if m})
+    kept_rows = [n for i, n in enumerate(sent) if str(i) != position]
+    renumber = {old: new for new, old in enumerate(kept_rows)}
+    kept = MultiDict()
+    for name, value in formdata.items(multi=True):
+        match = pattern.fullmatch(name)
+        if match is None:
+            kept.add(name, value)
+        elif int(match.group(1)) in renumber:
+            kept.add(f"{key}-{renumber[int(match.group(1))]}-{match.group(2)}", value)
+    return kept
+
+
 @bp.post("/<module_key>")
 @guard("module.save", load=load_unit_module)
 def save(unit_module: UnitModule):
@@ -94,6 +114,10 @@ def save(unit_module: UnitModule):
         if field is not None and hasattr(field, "append_entry") \
                 and len(field.entries) < field.max_entries:
             field.append_entry()
+        return _page(unit_module, form=form)
+    if intent.startswith("delete_row:"):  # delete a row without JavaScript: no save, just show
+        key, position = (intent.split(":", 2)[1:] + [""])[:2]
+        form = build_module_form(spec)(formdata=_without_row(request.form, key, position))
         return _page(unit_module, form=form)
     if not unit_module.state.editable:
         flash(_("The module is “%(state)s” and cannot be edited now. Your text is still in "

@@ -1,6 +1,6 @@
 /* laks: a module form saves itself. A draft is sent a few seconds after typing stops and
    when the page is left; the page says when it was last saved. Without JavaScript the form
-   works the same with its buttons. Also: "Add a row" without a round trip to the server. */
+   works the same with its buttons. Also: adding and deleting rows without a round trip. */
 (function () {
   "use strict";
   var form = document.getElementById("module-form");
@@ -76,39 +76,86 @@
     if (document.visibilityState === "hidden") { flush(); }
   });
 
-  /* Add a row in the browser: copy the last row with empty fields and the next index. */
-  Array.prototype.forEach.call(form.querySelectorAll("[data-add-row]"), function (button) {
-    button.addEventListener("click", function (event) {
-      var group = button.closest(".form-group");
-      var body = group && group.querySelector("tbody");
-      if (!body || !body.lastElementChild) { return; }
-      event.preventDefault();
-      var last = body.lastElementChild;
-      var index = body.children.length;
-      var row = last.cloneNode(true);
-      var pattern = /-(\d+)-/;
-      Array.prototype.forEach.call(row.querySelectorAll("[name],[id],[for],[aria-describedby]"),
-        function (el) {
-          ["name", "id", "for"].forEach(function (attr) {
-            var value = el.getAttribute(attr);
-            if (value) { el.setAttribute(attr, value.replace(pattern, "-" + index + "-")); }
-          });
-          if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") {
-            el.value = "";
-            el.removeAttribute("aria-invalid");
-            el.removeAttribute("aria-describedby");
-          }
-          if (el.tagName === "LABEL") {
-            el.textContent = el.textContent.replace(/\d+\s*$/, String(index + 1));
+  /* Rows in the browser. Without JavaScript "Add a row" and "Delete row n" send the form and
+     the page comes back with the change (nothing saved); here they change the table at once
+     and the draft saves itself. After each change the rows are numbered 1, 2, 3 … again:
+     field names and ids, the labels' row numbers and the delete buttons. */
+  var ROW_INDEX = /-(\d+)-/;
+
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+
+  function renumber(body) {
+    each(body.children, function (row, index) {
+      each(row.querySelectorAll("[name],[id],[for],[aria-describedby]"), function (el) {
+        ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value && ROW_INDEX.test(value)) {
+            el.setAttribute(attr, value.replace(ROW_INDEX, "-" + index + "-"));
           }
         });
-      Array.prototype.forEach.call(row.querySelectorAll(".form-error-message"),
-        function (el) { el.remove(); });
-      Array.prototype.forEach.call(row.querySelectorAll(".form-error"),
-        function (el) { el.classList.remove("form-error"); });
-      body.appendChild(row);
-      var first = row.querySelector("input, textarea");
-      if (first) { first.focus(); }
+      });
+      each(row.querySelectorAll("[data-row-number]"), function (el) {
+        el.textContent = el.textContent.replace(/\d+/, String(index + 1));
+      });
+      each(row.querySelectorAll("[data-delete-row]"), function (button) {
+        button.value = button.value.replace(/:\d+$/, ":" + index);
+        button.textContent = button.textContent.replace(/\d+/, String(index + 1));
+      });
     });
+    var table = body.closest("table");
+    var max = table ? parseInt(table.getAttribute("data-max-rows"), 10) : NaN;
+    var group = body.closest(".form-group");
+    var add = group && group.querySelector("[data-add-row]");
+    if (add && max) { add.hidden = body.children.length >= max; }
+  }
+
+  function clearRow(row) {
+    each(row.querySelectorAll("input, textarea"), function (el) {
+      el.value = "";
+      if (el.tagName === "TEXTAREA") { el.textContent = ""; }
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
+    each(row.querySelectorAll(".form-error-message"), function (el) { el.remove(); });
+    each(row.querySelectorAll(".form-error"), function (el) { el.classList.remove("form-error"); });
+  }
+
+  function firstField(row) { return row && row.querySelector("input, textarea"); }
+
+  function addRow(button) {
+    var group = button.closest(".form-group");
+    var body = group && group.querySelector("tbody");
+    if (!body || !body.lastElementChild) { return false; }
+    var row = body.lastElementChild.cloneNode(true);
+    clearRow(row);
+    body.appendChild(row);
+    renumber(body);
+    var first = firstField(row);
+    if (first) { first.focus(); }
+    return true;
+  }
+
+  function deleteRow(button) {
+    var row = button.closest("tr");
+    var body = row && row.parentElement;
+    if (!body) { return false; }
+    var next = row.nextElementSibling || row.previousElementSibling;
+    if (body.children.length > 1) {
+      row.remove();
+    } else {
+      clearRow(row);  // the last row is emptied, so that there is always one to write in
+      next = row;
+    }
+    renumber(body);
+    var focus = firstField(next);
+    if (focus) { focus.focus(); }
+    changed();
+    return true;
+  }
+
+  form.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-row]");
+    var remove = event.target.closest("[data-delete-row]");
+    if ((add && addRow(add)) || (remove && deleteRow(remove))) { event.preventDefault(); }
   });
 })();

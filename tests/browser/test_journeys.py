@@ -288,7 +288,8 @@ def test_browser_header_shows_name_and_role_apart(page, person, log_in):
     user = page.locator(".portal-user .user")
     expect(user.locator(".user-name")).to_have_text("Test facilitator")
     expect(user.locator(".user-role")).to_have_text("Rolle: Facilitator")
-    name, role = user.locator(".user-name").bounding_box(), user.locator(".user-role").bounding_box()
+    name = user.locator(".user-name").bounding_box()
+    role = user.locator(".user-role").bounding_box()
     assert role["x"] >= name["x"] + name["width"]  # beside, apart
     check_page(page, "header-name-and-role")
 
@@ -299,7 +300,8 @@ def test_browser_header_shows_name_and_role_apart(page, person, log_in):
     drawer.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")
     user = drawer.locator(".user")
     expect(user.locator(".user-name")).to_be_visible()
-    name, role = user.locator(".user-name").bounding_box(), user.locator(".user-role").bounding_box()
+    name = user.locator(".user-name").bounding_box()
+    role = user.locator(".user-role").bounding_box()
     assert role["y"] >= name["y"] + name["height"] - 1  # the role under the name
     assert "Test facilitatorFacilitator" not in user.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
