@@ -55,6 +55,7 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         validators=[
+            plain_text,
             DataRequired(_l("Choose a password.")),
             Length(
                 min=MIN_PASSWORD_LENGTH,
@@ -68,6 +69,7 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[
+            plain_text,
             DataRequired(_l("Repeat the password.")),
             EqualTo("password", _l("The two passwords are not the same.")),
         ],

@@ -253,3 +253,24 @@ def test_auth_failed_login_keeps_an_ordinary_address_in_the_log(client):
     client.post("/log-ind", data={"email": "Someone@Example.org", "password": "whatever it is"})
     [event] = events("auth.login_failed")
     assert event.details["email"] == "Someone@Example.org"
+
+
+@pytest.mark.parametrize("field", ["password", "confirm"])
+def test_auth_invitation_file_or_nul_as_password_is_refused_at_the_field(client, make_user,
+                                                                         field):
+    import io
+
+    user = make_user(Role.STAFF)
+    user.password_hash = None
+    db.session.commit()
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    data = {"password": "et langt nok kodeord", "confirm": "et langt nok kodeord"}
+    data[field] = (io.BytesIO(b"et langt nok kodeord"), "kode.txt")
+    response = client.post(path, data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "fil" in response.get_data(as_text=True)
+    nul = client.post(path, data={"password": "et langt\x00nok kodeord",
+                                  "confirm": "et langt\x00nok kodeord"})
+    assert nul.status_code == 422
+    db.session.refresh(user)
+    assert user.password_hash is None
