@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask --app laks seed`` and ``flask --app laks user ...``.
+"""Command-line tools: ``flask --app laks seed``, ``flask --app laks user ...``,
+``flask --app laks catalogue build`` and ``flask --app laks jobs run|worker``.
 
 Every command commits once at the end, or not at all when it fails; a failure exits
 non-zero with a message that says what was wrong.
@@ -6,16 +7,19 @@ non-zero with a message that says what was wrong.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from laks import jobs
 from laks.definitions import DefinitionError
-from laks.enums import ObserverGroup, Role
+from laks.enums import BuildStatus, EditionStatus, ObserverGroup, Role
 from laks.extensions import db
-from laks.models import Municipality, Unit
-from laks.services import accounts
+from laks.models import Edition, Municipality, Unit
+from laks.services import accounts, catalogue_pdf
 from laks.services.demo import DemoContentError
 from laks.services.seed import SeedError, load_seed
 
@@ -42,6 +46,31 @@ def seed_command(demo: bool) -> None:
         width = max(len(e) for e, _, _ in report.demo_logins)
         for email, role, unit in report.demo_logins:
             click.echo(f"  {email:<{width}}  {role:<11}  {unit}")
+        _build_queued_pdfs()
+
+
+def _build_queued_pdfs() -> None:
+    """Build the PDFs the seed asked for (the demo's edition) now, so that the demo's
+    catalogue has its PDF when laks starts – unless an RQ worker is there to do it."""
+    if jobs.mode() == "rq":
+        return
+    for edition_id in catalogue_pdf.queued_edition_ids():
+        _run_build(edition_id)
+
+
+def _run_build(edition_id: int) -> bool:
+    """Run one queued build and say how it went; True if the PDF is ready."""
+    jobs.run_edition_pdf(edition_id)
+    edition = db.session.get(Edition, edition_id)
+    if edition.pdf_status == BuildStatus.READY:
+        click.echo(f"Edition {edition.number}: PDF built, {edition.pdf_pages} pages, "
+                   f"{edition.pdf_bytes:,} bytes ({edition.pdf_file}).")
+        return True
+    if edition.pdf_status == BuildStatus.FAILED:
+        click.echo(f"Edition {edition.number}: {edition.pdf_error}", err=True)
+        return False
+    click.echo(f"Edition {edition.number}: taken by another worker.")
+    return True
 
 
 def _find_unit(spec: str) -> Unit:
@@ -147,6 +176,71 @@ def list_units_command() -> None:
         click.echo(f"{unit.id:>4}  {unit.programme.slug:<10} {unit.title}")
 
 
+catalogue_cli = AppGroup("catalogue", help="The inspiration catalogue: build an edition's PDF.")
+
+
+@catalogue_cli.command("build")
+@click.option("--edition", "number", required=True, type=int, help="The edition's number.")
+@click.option("--out", required=True, help="The PDF file to write.",
+              type=click.Path(dir_okay=False, path_type=Path))
+def catalogue_build_command(number: int, out: Path) -> None:
+    """Build an edition's PDF into a file now, with the shared cache of rendered cases.
+
+    A published (or withdrawn) edition is built from its frozen cases; a draft from its
+    cases as they are now, as a preview. The edition and its stored PDF are not changed.
+    """
+    edition = db.session.scalar(select(Edition).where(Edition.number == number))
+    if edition is None:
+        _fail(f"No edition has the number {number}.")
+    if not edition.cases:
+        _fail(f"Edition {number} has no cases.")
+    if edition.status == EditionStatus.DRAFT:
+        click.echo(f"Edition {number} is a draft: built from its cases as they are now "
+                   "(a preview).")
+    elif edition.status == EditionStatus.WITHDRAWN:
+        click.echo(f"Edition {number} is withdrawn: built as it was published.")
+    with click.progressbar(length=100, label=f"Edition {number}", show_eta=False,
+                           item_show_func=lambda message: message) as bar:
+        def step(done: int, message: str) -> None:
+            bar.update(max(0, done - bar.pos), message)
+
+        try:
+            report = catalogue_pdf.write_book(edition, out, progress=step)
+        except (ValueError, RuntimeError, OSError) as exc:
+            _fail(f"The PDF could not be built: {exc}")
+    click.echo(f"{out}: {report.pages} pages, {report.bytes:,} bytes in {report.seconds:.1f} s; "
+               f"{report.chapters_rendered} cases rendered, {report.chapters_cached} from "
+               "the cache.")
+
+
+jobs_cli = AppGroup("jobs", help="Background jobs: the catalogue's PDF builds.")
+
+
+@jobs_cli.command("run")
+def jobs_run_command() -> None:
+    """Build every PDF that is waiting, now, then stop."""
+    waiting = catalogue_pdf.queued_edition_ids()
+    if not waiting:
+        click.echo("No PDF is waiting to be built.")
+        return
+    results = [_run_build(edition_id) for edition_id in waiting]
+    if not all(results):
+        raise click.ClickException("Some PDFs could not be built (see above).")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def jobs_worker_command(burst: bool) -> None:
+    """Run an RQ worker for laks' jobs (needs LAKS_REDIS_URL). Start as many as you like,
+    wherever the database and the instance folder are reachable."""
+    if not current_app.config.get("LAKS_REDIS_URL"):
+        _fail("LAKS_REDIS_URL is not set: without Redis the web process builds the PDFs "
+              "itself (or run `flask --app laks jobs run`).")
+    jobs.run_rq_worker(current_app._get_current_object(), burst=burst)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(user_cli)
+    app.cli.add_command(catalogue_cli)
+    app.cli.add_command(jobs_cli)

@@ -104,6 +104,9 @@ def register(app: Flask) -> None:
 
     for module in (catalogue_public, programme_public):
         app.register_blueprint(module.bp)
+    from laks.views import catalogue_pdf  # the catalogue's PDF (download, build status)
+
+    app.register_blueprint(catalogue_pdf.bp)
     errors.register(app)
     _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.
