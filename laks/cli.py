@@ -209,8 +209,8 @@ def catalogue_build_command(number: int, out: Path) -> None:
         except (ValueError, RuntimeError, OSError) as exc:
             _fail(f"The PDF could not be built: {exc}")
     click.echo(f"{out}: {report.pages} pages, {report.bytes:,} bytes in {report.seconds:.1f} s; "
-               f"{report.chapters_rendered} cases rendered, {report.chapters_cached} from "
-               "the cache.")
+               f"{report.chapters_rendered} case{'' if report.chapters_rendered == 1 else 's'} "
+               f"rendered, {report.chapters_cached} from the cache.")
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs: the catalogue's PDF builds.")

@@ -112,3 +112,122 @@ def test_cli_invite_and_deactivate(runner, make_user):
     assert not user.active
     refused = runner.invoke(args=["user", "invite", "--email", user.email])
     assert refused.exit_code != 0 and "deactivated" in refused.output
+
+
+# --- the catalogue's PDF and the background jobs ----------------------------------------------
+
+
+def _pdf_words(path) -> str:
+    import subprocess
+
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True).stdout
+    return " ".join(out.decode().replace("-\n", "").split())
+
+
+@pytest.fixture
+def pdf_storage(app, tmp_path):
+    app.config["LAKS_CATALOGUE_DIR"] = str(tmp_path / "catalogue")
+    return tmp_path / "catalogue"
+
+
+def test_cli_seed_demo_builds_the_catalogue_pdf_then_catalogue_build_reuses_it(
+        runner, client, pdf_storage, tmp_path):
+    """`make run` seeds the demo: its edition's PDF is there to download at once; the
+    command line then builds the same book into a file from the cache."""
+    from laks.enums import BuildStatus
+    from laks.models import Edition
+    from laks.services.catalogue import edition_cases
+
+    seeded = run(runner, "seed", "--demo")
+    assert seeded.exit_code == 0, seeded.output
+    edition = db.session.scalar(select(Edition).where(Edition.number == 1))
+    assert edition.pdf_status == BuildStatus.READY
+    assert f"Edition 1: PDF built, {edition.pdf_pages} pages" in seeded.output
+    download = client.get("/katalog/1/pdf")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert download.data == (pdf_storage / edition.pdf_file).read_bytes()
+    download.close()
+
+    out = tmp_path / "katalog.pdf"
+    built = run(runner, "catalogue", "build", "--edition", "1", "--out", str(out))
+    assert built.exit_code == 0, built.output
+    cases = len(edition.cases)
+    assert f"0 cases rendered, {cases} from the cache." in built.output
+    assert f"{out}: {edition.pdf_pages} pages" in built.output
+    words = _pdf_words(out)
+    for _case, content in edition_cases(edition):
+        assert " ".join(content["title"].split()) in words
+    assert db.session.scalar(select(Edition.pdf_file).where(Edition.number == 1)) \
+        == edition.pdf_file  # the command writes its file only
+
+
+def test_cli_catalogue_build_of_a_draft_is_a_preview(runner, team, pdf_storage, tmp_path):
+    """A draft is built from its cases as they are now; nothing is stored or changed."""
+    from laks.enums import BuildStatus
+    from laks.services import catalogue
+    from tests.catalogue_support import fill_case
+
+    fill_case(team.unit, staff=team.tovholder, facilitator=team.facilitator,
+              changes={"refleksion": {"case_title": "Et udkast til en case"}})
+    catalogue.give_consent(team.unit, team.tovholder)
+    draft = catalogue.create_edition(team.admin, "Udkast", team.unit.programme, "theme")
+    catalogue.set_edition_cases(draft, [team.unit.id], team.admin)
+    db.session.commit()
+    out = tmp_path / "udkast.pdf"
+    result = run(runner, "catalogue", "build", "--edition", str(draft.number), "--out",
+                 str(out))
+    assert result.exit_code == 0, result.output
+    assert (f"Edition {draft.number} is a draft: built from its cases as they are now "
+            "(a preview).") in result.output
+    assert "1 case rendered, 0 from the cache." in result.output
+    assert "Et udkast til en case" in _pdf_words(out)
+    db.session.expire_all()
+    assert draft.pdf_status == BuildStatus.NONE and draft.pdf_file is None
+    assert list(pdf_storage.glob("*.pdf")) == []  # only the cache of rendered cases
+
+
+@pytest.mark.parametrize(("setup", "args", "message"), [
+    (None, ["--edition", "99"], "No edition has the number 99."),
+    ("empty", ["--edition", "7"], "Edition 7 has no cases."),
+    ("one", ["--edition", "8", "--out", "/nonexistent-folder/x.pdf"],
+     "The PDF could not be built:"),
+], ids=["unknown", "no-cases", "unwritable"])
+def test_cli_catalogue_build_refuses_bad_input(runner, pdf_storage, tmp_path, setup, args,
+                                               message):
+    from tests.catalogue_factories import make_edition, snapshot
+
+    if setup == "empty":
+        make_edition([], number=7)
+    elif setup == "one":
+        make_edition([snapshot(unit_id=1)], number=8)
+    if "--out" not in args:
+        args = [*args, "--out", str(tmp_path / "x.pdf")]
+    result = runner.invoke(args=["catalogue", "build", *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_jobs_run_builds_what_waits(runner, pdf_storage):
+    from laks.enums import BuildStatus
+    from laks.models import Edition
+    from tests.catalogue_factories import make_edition, snapshot
+
+    assert "No PDF is waiting to be built." in run(runner, "jobs", "run").output
+    ok = make_edition([snapshot(unit_id=1)], number=3, pdf_status=BuildStatus.QUEUED).id
+    bad = make_edition([snapshot(unit_id=1), snapshot(unit_id=1, title="Samme enhed")],
+                       number=4, pdf_status=BuildStatus.QUEUED).id
+    result = runner.invoke(args=["jobs", "run"])
+    assert result.exit_code == 1
+    assert "Edition 3: PDF built" in result.output
+    assert "Edition 4: PDF'en kunne ikke laves: To cases har samme nøgle." in result.output
+    assert "Some PDFs could not be built" in result.output
+    assert db.session.get(Edition, ok).pdf_status == BuildStatus.READY
+    assert db.session.get(Edition, bad).pdf_status == BuildStatus.FAILED
+    assert "No PDF is waiting to be built." in run(runner, "jobs", "run").output
+
+
+def test_cli_jobs_worker_needs_redis(runner):
+    result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 1
+    assert "LAKS_REDIS_URL is not set" in result.output
