@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from laks import config
 from laks.extensions import babel, csrf, db, limiter, login_manager, migrate
-from laks.i18n import babel_locale, current_language, language_links
+from laks.i18n import babel_locale, current_language, format_moment, language_links
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                                         "max-age=31536000; includeSubDomains")
         return response
 
-    from flask_babel import format_date, format_datetime, format_decimal
+    from flask_babel import format_date, format_decimal
 
     from laks.access import can
     from laks.enums import MODULE_TITLES
@@ -86,7 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         current_user=current_user,
         can=can,
         format_date=format_date,
-        format_datetime=format_datetime,
+        format_moment=format_moment,  # the one date-time format of laks
         format_decimal=format_decimal,
         language_links=language_links,
         module_title=lambda key: str(MODULE_TITLES[key]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -18,7 +18,6 @@ from laks.enums import (
     audit_action_label,
 )
 from laks.extensions import db
-from laks.i18n import format_moment
 from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, UnitModule, User
 
 
@@ -293,8 +292,3 @@ def awaiting_review(units: list[Unit]) -> list[UnitModule]:
         .order_by(UnitModule.submitted_at)
     ))
 
-
-def local_time(moment: datetime | None) -> str:
-    """A stored UTC time as the reader's local date and time ("25. nov. 2026 kl. 10.42"):
-    :func:`laks.i18n.format_moment`, the one date-time format of laks."""
-    return format_moment(moment)

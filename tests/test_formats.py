@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from flask import session
 
-from laks import queries
 from laks.enums import ModuleState as S
 from laks.enums import Role
 from laks.extensions import db
@@ -35,7 +34,6 @@ def test_formats_moment_in_local_time_and_the_reader_language(app, lang, moment,
     with app.test_request_context("/"):
         session["lang"] = lang
         assert format_moment(moment) == expected
-        assert queries.local_time(moment) == expected
 
 
 def test_formats_no_moment_is_empty(app):

@@ -539,3 +539,14 @@ def test_input_nul_in_a_query_string_is_a_bad_request(client, login, team):
 def test_input_audit_log_query_never_fails(client, login, team, query):
     login(team.admin)
     assert client.get(f"/admin/log?{query}").status_code in (200, 400)
+
+
+def test_input_line_breaks_are_stored_as_newlines_whatever_the_browser_sends(client, login,
+                                                                              team):
+    login(team.tovholder)
+    response = save(client, team, "handleplan", trial_action="Første linje\r\nAnden linje\r",
+                    **{"activities-0-who": "Sygeplejerske", "activities-0-what": "Ringer\r\nigen"})
+    assert response.status_code == 302
+    answers = stored(team, "handleplan").answers
+    assert answers["trial_action"] == "Første linje\nAnden linje"
+    assert answers["activities"][0]["what"] == "Ringer\nigen"

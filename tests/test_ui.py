@@ -336,3 +336,16 @@ def stored_module(team, key):
     db.session.expire_all()
     return db.session.scalar(select(UnitModule).where(UnitModule.unit_id == team.unit.id,
                                                       UnitModule.module_key == key))
+
+
+def test_ui_delete_row_with_a_row_number_thousands_of_digits_long(client, login, team):
+    """A row index no page writes is left to the rows field, which refuses it on saving:
+    deleting never crashes on it."""
+    login(team.tovholder)
+    huge = "9" * 5000
+    response = client.post(_rows_url(team), data={
+        "version": "0", "intent": "delete_row:activities:0", "trial_action": "Mål",
+        "activities-0-who": "A", f"activities-{huge}-who": "B"})
+    assert response.status_code in (200, 422)
+    assert "Mål" in response.get_data(as_text=True)
+    assert stored_module(team, "handleplan") is None

@@ -294,7 +294,10 @@ def _text_field(q: Question, cls, **render_kw):
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim the text, and store line breaks as "\n" whatever the browser sent ("\r\n")."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _column_field(column: Column):

@@ -6,15 +6,12 @@ from flask import Blueprint, render_template, request
 
 from laks import queries
 from laks.extensions import db
-from laks.i18n import format_moment
 from laks.models import Programme
 from laks.views import guard, query_int
 
 bp = Blueprint("admin", __name__)
 
 # The one date-time format of the interface, for every template (registered on the app).
-bp.add_app_template_global(format_moment, "format_moment")
-bp.add_app_template_filter(format_moment, "moment")
 
 
 def load_programme(programme_id: int) -> Programme:

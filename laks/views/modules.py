@@ -18,6 +18,7 @@ from laks.definitions.forms import answers_from_form, build_module_form, form_da
 from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.forms import CommentForm, EmptyForm, ReopenForm, ReviewForm
+from laks.i18n import format_moment
 from laks.models import Unit, UnitModule
 from laks.revisions import changes_since_review, diff_answers, revision_marks
 from laks.services import modules as service
@@ -82,7 +83,9 @@ def show(unit_module: UnitModule):
 def _without_row(formdata, key: str, position: str) -> MultiDict:
     """The form as sent without the row at ``position`` (0, 1, …) of the rows question
     ``key``; the rows after it move up (numbered 0, 1, 2 … again). All else is kept."""
-    pattern = re.compile(rf"{re.escape(key)}-(\d+)-(.+)", re.DOTALL)
+    # Row numbers as the page writes them (a few ASCII digits): anything longer or stranger
+    # is left to the rows field, which refuses it with a message.
+    pattern = re.compile(rf"{re.escape(key)}-(0|[1-9][0-9]{{0,5}})-(.+)", re.DOTALL)
     sent = sorted({int(m.group(1)) for m in map(pattern.fullmatch, formdata) if m})
     kept_rows = [n for i, n in enumerate(sent) if str(i) != position]
     renumber = {old: new for new, old in enumerate(kept_rows)}
@@ -243,7 +246,7 @@ def autosave(unit_module: UnitModule):
     return jsonify(status="saved", version=unit_module.version,
                    saved_at=unit_module.updated_at.isoformat(),
                    message=_("Draft saved %(time)s",
-                             time=queries.local_time(unit_module.updated_at)))
+                             time=format_moment(unit_module.updated_at)))
 
 
 @bp.post("/<module_key>/vurdering")
