@@ -162,6 +162,20 @@ def test_edition_pdf_not_ready_says_it_is_being_made(client, published, status):
         assert "/katalog/2/pdf" not in page
 
 
+def test_edition_pdf_linked_once_ready(app, client, published):
+    """Once the PDF is built, every page of the edition links its download (the route of
+    laks.views.catalogue_pdf), with its number of pages."""
+    assert "catalogue_pdf.download" in app.view_functions
+    published["new"].pdf_status = BuildStatus.READY
+    published["new"].pdf_pages = 12
+    db.session.commit()
+    for url in ("/katalog/", "/katalog/2/", case_url(published["new"])):
+        page = text_of(client.get(url))
+        assert 'href="/katalog/2/pdf" download>Hent kataloget som PDF (12 sider)</a>' in page
+        assert "PDF'en er ved at blive lavet." not in page
+    assert "/katalog/1/pdf" not in text_of(client.get("/katalog/1/"))  # not built
+
+
 def test_older_edition_points_to_the_newest(client, published):
     page = text_of(client.get("/katalog/1/"))
     assert "Der er udgivet en nyere udgave:" in page and 'href="/katalog/2/"' in page
@@ -227,12 +241,8 @@ def test_withdrawn_edition_is_gone_on_every_public_address(client, published):
         assert "Trukket tilbage i en test" not in page  # the reason is the network's own
 
 
-def test_withdrawn_edition_pdf_is_gone_once_the_download_exists(app, client, published):
-    """The download route is the PDF's; when it is there it must answer 410 as well."""
-    if "catalogue_pdf.download" not in app.view_functions:
-        assert client.get("/katalog/3/pdf").status_code == 404
-    else:
-        assert client.get("/katalog/3/pdf").status_code == 410
+def test_withdrawn_edition_pdf_is_gone_too(client, published):
+    assert client.get("/katalog/3/pdf").status_code == 410
 
 
 @pytest.mark.parametrize("url", [

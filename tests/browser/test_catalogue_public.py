@@ -1,6 +1,7 @@
 """A visitor reads the published catalogue, without logging in: from the front page to the
-catalogue, searches, filters, opens a case (which prints without the site's menus), the
-edition and a programme's page – at desktop width and at 375 px, every page checked."""
+catalogue, searches, filters, opens a case (which prints without the site's menus) and
+downloads the PDF, the edition and a programme's page – at desktop width and at 375 px,
+every page checked."""
 
 from __future__ import annotations
 
@@ -30,14 +31,25 @@ def demo_catalogue(app):
     return db.session.scalars(select(Edition)).one()
 
 
+@pytest.fixture
+def demo_catalogue_with_pdf(demo_catalogue):
+    """The demo's edition with its PDF built, as the background job builds it."""
+    from laks.services import catalogue_pdf
+
+    catalogue_pdf.build_edition_pdf(demo_catalogue.id)
+    db.session.expire_all()
+    assert demo_catalogue.pdf_status.value == "ready"
+    return demo_catalogue
+
+
 def fits(page, width: int) -> None:
     """Nothing on the page is wider than the screen (no sideways scrolling)."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("width", WIDTHS, ids=[f"{w}px" for w in WIDTHS])
-def test_browser_visitor_searches_filters_and_reads_a_case(page, demo_catalogue, width):
-    edition = demo_catalogue
+def test_browser_visitor_searches_filters_and_reads_a_case(page, demo_catalogue_with_pdf, width):
+    edition = demo_catalogue_with_pdf
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/")
     check_page(page, f"catalogue-front-page-{width}px")
@@ -83,9 +95,14 @@ def test_browser_visitor_searches_filters_and_reads_a_case(page, demo_catalogue,
     expect(page.locator(".catalogue-source")).to_contain_text(
         re.compile(r"Fra Inspirationskatalog – LAKS, 1\. udgave, udgivet \d+\. \w+ \d{4}"))
     expect(page.get_by_role("heading", level=2, name="Gode råd til andre")).to_be_visible()
-    expect(page.locator(".catalogue-pdf")).to_contain_text("PDF'en er ved at blive lavet.")
     fits(page, width)
     check_page(page, f"catalogue-case-{width}px")
+
+    # The whole edition as PDF, from the case's page.
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("^Hent kataloget som PDF")).click()
+    assert download.value.suggested_filename == f"inspirationskatalog-udgave-{edition.number}.pdf"
+    assert download.value.path().read_bytes().startswith(b"%PDF-")
 
     page.emulate_media(media="print")
     expect(page.locator("header.header")).to_be_hidden()
