@@ -16,7 +16,7 @@ from sqlalchemy import text
 from laks import jobs
 from laks.enums import BuildStatus, EditionStatus
 from laks.extensions import db
-from laks.models import Edition
+from laks.models import Edition, User
 from laks.render.pdf import plan_batches
 from laks.services import catalogue, catalogue_pdf
 from tests.catalogue_factories import make_edition, snapshot
@@ -147,13 +147,15 @@ def test_the_pdf_job_runs_only_once_the_request_commits(app, two_cases):
 def test_in_process_worker_builds_after_the_commit(make_app, two_cases, storage):
     """The real thread: started by the first request, handed the build by the commit."""
     threaded = make_app(LAKS_JOBS="thread", LAKS_CATALOGUE_DIR=str(storage))
+    # Ids read here, in this app's session: objects of one app's session must not load in
+    # another's (they would take a connection from the other app's pool).
+    admin_id, unit_ids = two_cases.admin.id, [two_cases.unit.id, two_cases.other_unit.id]
     try:
         with threaded.app_context():
             assert threaded.test_client().get("/").status_code == 200
             worker = jobs._workers[id(threaded)]
             assert worker.alive and worker.thread.daemon
-            admin = db.session.get(type(two_cases.admin), two_cases.admin.id)
-            unit_ids = [two_cases.unit.id, two_cases.other_unit.id]
+            admin = db.session.get(User, admin_id)
             edition = catalogue.create_edition(admin, "Katalog", None, "theme")
             catalogue.set_edition_cases(edition, unit_ids, admin)
             catalogue.publish_edition(edition, admin)

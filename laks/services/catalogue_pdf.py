@@ -57,10 +57,12 @@ class PdfBuildError(Exception):
 # --- where the files are ----------------------------------------------------------------------
 
 def storage_dir() -> Path:
-    """The folder of the built PDFs: ``<instance>/catalogue`` (``LAKS_CATALOGUE_DIR`` in the
-    app's config to put it elsewhere)."""
-    folder = current_app.config.get("LAKS_CATALOGUE_DIR") or (
-        Path(current_app.instance_path) / STORAGE_FOLDER)
+    """The folder of the built PDFs: ``<instance>/catalogue``, or ``LAKS_CATALOGUE_DIR``
+    (the app's config, else the environment) – a folder every web process and every RQ
+    worker must share."""
+    folder = (current_app.config.get("LAKS_CATALOGUE_DIR")
+              or os.environ.get("LAKS_CATALOGUE_DIR")
+              or Path(current_app.instance_path) / STORAGE_FOLDER)
     return Path(folder)
 
 
