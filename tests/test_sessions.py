@@ -18,6 +18,7 @@ from laks.enums import Role
 from laks.extensions import db
 from laks.models import ModuleComment, User
 from laks.services import accounts
+from laks.views.auth import LOGIN_AT, SEEN_AT
 from tests.conftest import PASSWORD, make_test_app
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -144,36 +145,54 @@ def test_sessions_csrf_token_is_renewed_at_login(client, team):
     assert client.post("/log-ud").status_code == 302
 
 
-def test_sessions_end_after_idle_time(make_app, team):
-    app = make_app(LAKS_SESSION_IDLE_MINUTES=1.5 / 60)
+def _age(client, key: str, seconds: float) -> None:
+    """Move one of the session's clocks back, as if ``seconds`` had passed since."""
+    with client.session_transaction() as session:
+        session[key] -= seconds
+
+
+@pytest.mark.parametrize("idle_minutes", [None, 30], ids=["default-2-hours", "configured"])
+def test_sessions_end_after_idle_time(make_app, team, idle_minutes):
+    app = make_app(**({"LAKS_SESSION_IDLE_MINUTES": idle_minutes} if idle_minutes else {}))
+    limit = (idle_minutes or 120) * 60
     client = app.test_client()
     client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
     copy = copy_of(client, app)
     for _ in range(3):  # a request within the idle time keeps the session going
-        time.sleep(0.8)
+        _age(client, SEEN_AT, limit - 60)
         assert client.get("/hjem").status_code == 200
-    assert refused(copy.get("/hjem"))  # the copy sat idle for 2.4 s
-    time.sleep(1.8)
+    _age(copy, SEEN_AT, limit + 60)  # the copy sat idle for longer than the limit
+    assert refused(copy.get("/hjem"))
+    _age(client, SEEN_AT, limit + 60)
     response = client.get("/hjem")
     assert refused(response)
     login_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Du er blevet logget ud, fordi du ikke har brugt laks i et stykke tid" in login_page
 
 
-def test_sessions_end_after_the_absolute_lifetime_however_active(make_app, team):
-    app = make_app(LAKS_SESSION_MAX_HOURS=2.5 / 3600)
-    assert app.permanent_session_lifetime == timedelta(seconds=2.5)
+@pytest.mark.parametrize("max_hours", [None, 2], ids=["default-12-hours", "configured"])
+def test_sessions_end_after_the_absolute_lifetime_however_active(make_app, team, max_hours):
+    app = make_app(**({"LAKS_SESSION_MAX_HOURS": max_hours} if max_hours else {}))
+    limit = (max_hours or 12) * 3600
+    assert app.permanent_session_lifetime == timedelta(seconds=limit)
     client = app.test_client()
     client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
-    started = time.monotonic()
-    while time.monotonic() - started < 2.0:
-        assert client.get("/hjem").status_code == 200
-        time.sleep(0.4)
-    time.sleep(1.0)
+    _age(client, LOGIN_AT, limit - 60)
+    assert client.get("/hjem").status_code == 200  # active all along (seen just now)
+    _age(client, LOGIN_AT, 120)
     response = client.get("/hjem")
     assert refused(response)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "fordi man højst kan være logget ind i 0,001 timer ad gangen" in page
+    assert f"fordi man højst kan være logget ind i {max_hours or 12} timer ad gangen" in page
+
+
+def test_sessions_clocks_run_in_real_time(make_app, team):
+    """The session's clocks are real seconds: a short idle limit ends a session that waits."""
+    app = make_app(LAKS_SESSION_IDLE_MINUTES=1 / 60)
+    client = app.test_client()
+    client.post("/log-ind", data={"email": team.staff.email, "password": PASSWORD})
+    time.sleep(1.5)
+    assert refused(client.get("/hjem"))
 
 
 def test_sessions_cookie_is_not_kept_for_31_days(app, client, login, team):
