@@ -53,8 +53,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check laks tests bench
 	$(BIN)/lint-imports
 
+# The request benchmark, then the catalogue PDF benchmark (17, 100 and 500 cases).
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.catalogue
 
 clean:
 	rm -rf $(VENV) instance node_modules static/dkfds
