@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import html
 import importlib
-import importlib.util
 import json
 import re
 from collections.abc import Iterable
@@ -28,7 +27,7 @@ from sqlalchemy import func, select, text
 
 from laks.access import require
 from laks.audit import record
-from laks.enums import BuildStatus, CatalogueGrouping, EditionStatus, ModuleState
+from laks.enums import CatalogueGrouping, EditionStatus, ModuleState
 from laks.extensions import db
 from laks.models import CaseConsent, Edition, EditionCase, Programme, Unit, UnitModule, User, utcnow
 from laks.privacy import any_cpr
@@ -534,13 +533,10 @@ def publish_edition(edition: Edition, actor: User) -> Edition:
 
 
 def _ask_for_pdf(edition: Edition) -> None:
-    """Hand the PDF build to the background jobs (laks.jobs), or mark it queued where
-    they are not there to take it."""
-    if importlib.util.find_spec("laks.jobs") is None:
-        edition.pdf_status = BuildStatus.QUEUED
-        return
-    jobs = importlib.import_module("laks.jobs")
-    jobs.enqueue_edition_pdf(edition)
+    """Hand the PDF build to the background jobs: ``laks.jobs.enqueue_edition_pdf`` marks
+    it queued and starts it once the caller commits. The jobs sit above the services (they
+    run them), so the module is looked up when an edition is published, not imported."""
+    importlib.import_module("laks.jobs").enqueue_edition_pdf(edition)
 
 
 def withdraw_edition(edition: Edition, actor: User, reason: str) -> Edition:
