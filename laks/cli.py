@@ -217,8 +217,17 @@ jobs_cli = AppGroup("jobs", help="Background jobs: the catalogue's PDF builds.")
 
 
 @jobs_cli.command("run")
-def jobs_run_command() -> None:
+@click.option("--edition", "number", type=int,
+              help="Build this published edition's PDF again, whatever its state (say, "
+                   "left 'being made' by a process that was stopped).")
+def jobs_run_command(number: int | None) -> None:
     """Build every PDF that is waiting, now, then stop."""
+    if number is not None:
+        edition = db.session.scalar(select(Edition).where(Edition.number == number))
+        if edition is None or edition.status != EditionStatus.PUBLISHED:
+            _fail(f"No published edition has the number {number}.")
+        catalogue_pdf.mark_queued(edition)
+        db.session.commit()
     waiting = catalogue_pdf.queued_edition_ids()
     if not waiting:
         click.echo("No PDF is waiting to be built.")

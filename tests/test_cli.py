@@ -231,3 +231,23 @@ def test_cli_jobs_worker_needs_redis(runner):
     result = runner.invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code == 1
     assert "LAKS_REDIS_URL is not set" in result.output
+
+
+def test_cli_jobs_run_builds_an_edition_left_being_made(runner, pdf_storage):
+    """A process stopped in the middle of a build leaves it 'building'; the command line
+    builds it again."""
+    from laks.enums import BuildStatus, EditionStatus
+    from laks.models import Edition
+    from tests.catalogue_factories import make_edition, snapshot
+
+    stuck = make_edition([snapshot(unit_id=1)], number=3, pdf_status=BuildStatus.BUILDING).id
+    make_edition([snapshot(unit_id=2)], number=4, status=EditionStatus.DRAFT)
+    assert "No PDF is waiting to be built." in run(runner, "jobs", "run").output
+    result = run(runner, "jobs", "run", "--edition", "3")
+    assert result.exit_code == 0, result.output
+    assert "Edition 3: PDF built" in result.output
+    assert db.session.get(Edition, stuck).pdf_status == BuildStatus.READY
+    for number in ("4", "99"):
+        refused = runner.invoke(args=["jobs", "run", "--edition", number])
+        assert refused.exit_code == 1
+        assert f"No published edition has the number {number}." in refused.output
