@@ -15,7 +15,6 @@ compounds), on PostgreSQL ``websearch_to_tsquery`` reads any text without a synt
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -29,7 +28,7 @@ from laks.enums import EditionStatus, ModuleState, ProgrammeStatus
 from laks.extensions import db
 from laks.models import CaseConsent, Edition, EditionCase, Programme, Unit, UnitModule
 from laks.models.catalogue import SEARCH_TABLE
-from laks.rendering import render_markdown
+from laks.rendering import first_sentence, plain_words
 
 #: The longest search text used; the rest is ignored (a visitor may paste anything).
 MAX_QUERY_CHARS = 200
@@ -51,9 +50,7 @@ _FTS5_MATCH = text(
     f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :match "  # noqa: S608
     f"AND rowid IN :ids ORDER BY bm25({SEARCH_TABLE})"  # (a constant name, no input)
 ).bindparams(bindparam("ids", expanding=True))
-_TAG = re.compile(r"<[^>]*>")
 #: Where a block of text ends, words part; inline tags (emphasis, links) join their text.
-_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|tr|pre|blockquote)>|<br\s*/?>|<hr\s*/?>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WORD = re.compile(r"\w+")
 
@@ -151,26 +148,12 @@ def search_cases(edition: Edition, q: str | None,
 # --- filters -------------------------------------------------------------------------------
 
 
-def plain_text(markdown_text: str | None) -> str:
-    """A markdown text as the plain words a reader sees (rendered, tags dropped)."""
-    rendered = str(render_markdown(markdown_text or ""))
-    plain = html.unescape(_TAG.sub("", _BLOCK_END.sub(" ", rendered)))
-    return " ".join(plain.split())
-
-
 def excerpt(markdown_text: str | None, limit: int = 220) -> str:
     """The start of a markdown text as plain words, cut at ``limit`` characters on a word."""
-    plain = plain_text(markdown_text)
+    plain = plain_words(markdown_text)
     if len(plain) <= limit:
         return plain
     return plain[:limit].rsplit(" ", 1)[0].rstrip(",.;:–-") + " …"
-
-
-def first_sentence(markdown_text: str | None, limit: int = 90) -> str:
-    """The first sentence of a markdown text as plain words (what names a case's target
-    group in the filters, as in the catalogue's parts), at most ``limit`` characters."""
-    sentence = re.split(r"(?<=[.!?])\s", plain_text(markdown_text), maxsplit=1)[0]
-    return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
 
 
 def case_facets(snapshot: Mapping) -> dict[str, dict[str, str]]:

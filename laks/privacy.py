@@ -19,7 +19,6 @@ a P-number or an account number – unless the text says what the number is just
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -44,9 +43,6 @@ _LABEL = re.compile(
 )
 _INVISIBLE = {"Cf"}  # zero-width spaces and joiners, soft hyphen, direction marks, BOM
 _MARKDOWN_HINT = re.compile(r"[\\&*_<>`~\[\]#]")
-_BLOCK_TAG = re.compile(r"</?(?:p|br|li|ul|ol|tr|td|th|h[1-6]|blockquote|pre|hr|table|"
-                        r"thead|tbody)\b[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 
 
@@ -72,13 +68,10 @@ def normalise(text: str) -> str:
 def rendered_text(text: str) -> str:
     """The plain text a reader sees when ``text`` is shown as markdown: tags and comments
     gone, entities decoded."""
-    from laks.rendering import render_markdown
+    from laks.rendering import markdown_to_text
 
-    text = _COMMENT.sub("", text)
-    rendered = str(render_markdown(text))
-    rendered = _COMMENT.sub("", rendered)
-    rendered = _BLOCK_TAG.sub("\n", rendered)
-    return html.unescape(_TAG.sub("", rendered))
+    # A comment inside a number hides nothing from a reader: take it out before rendering.
+    return markdown_to_text(_COMMENT.sub("", text))
 
 
 def _is_birth_number(digits: str) -> bool:

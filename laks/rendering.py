@@ -7,6 +7,7 @@ handlers, styles and ``javascript:`` URLs.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -68,6 +69,31 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+_BLOCK_TAG = re.compile(r"</?(?:p|br|li|ul|ol|tr|td|th|h[1-6]|blockquote|pre|hr|table|"
+                        r"thead|tbody)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def markdown_to_text(text: str | None) -> str:
+    """The plain text a reader sees when ``text`` is shown as markdown: every block on a
+    line of its own, inline tags gone (so "**8** af 12" reads "8 af 12"), entities decoded.
+    Used for search text, excerpts and the CPR guard's look at what a text shows."""
+    rendered = str(render_markdown(text))
+    return html.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", rendered)))
+
+
+def plain_words(text: str | None) -> str:
+    """:func:`markdown_to_text` on one line, with single spaces."""
+    return " ".join(markdown_to_text(text).split())
+
+
+def first_sentence(text: str | None, limit: int = 90) -> str:
+    """The first sentence of a markdown text as plain words, at most ``limit`` characters
+    (what names a case's target group in the catalogue's parts and filters)."""
+    sentence = re.split(r"(?<=[.!?])\s", plain_words(text), maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
 
 
 def format_iso_date(value) -> str:

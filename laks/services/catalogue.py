@@ -12,7 +12,6 @@ instead. Every change is audited; every function flushes, never commits.
 from __future__ import annotations
 
 import hashlib
-import html
 import importlib
 import json
 import re
@@ -31,7 +30,7 @@ from laks.enums import CatalogueGrouping, EditionStatus, ModuleState
 from laks.extensions import db
 from laks.models import CaseConsent, Edition, EditionCase, Programme, Unit, UnitModule, User, utcnow
 from laks.privacy import any_cpr
-from laks.rendering import render_markdown
+from laks.rendering import first_sentence, plain_words
 
 CASE_FORMAT = 1
 
@@ -476,7 +475,6 @@ def canonical_json(content: dict) -> str:
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-_TAG = re.compile(r"<[^>]*>")
 SEARCH_FIELDS = ("title", "unit", "municipality", "summary", "challenge",
                  "challenge_type_label", "health_offer", "target_group", "arena", "barriers",
                  "changed", "tested", "learned", "tips", "resources", "transferability",
@@ -490,8 +488,7 @@ def search_text(content: dict) -> str:
     parts += content.get("theme_labels") or []
     parts += content.get("kram_labels") or []
     parts += [" ".join(row.values()) for row in content.get("activities") or []]
-    plain = html.unescape(_TAG.sub(" ", str(render_markdown("\n\n".join(parts)))))
-    return re.sub(r"\s+", " ", plain).strip()
+    return plain_words("\n\n".join(parts))
 
 
 def publish_edition(edition: Edition, actor: User) -> Edition:
@@ -586,13 +583,6 @@ OTHER = _l("Other")
 
 
 
-def _first_sentence(markdown_text: str) -> str:
-    plain = html.unescape(_TAG.sub(" ", str(render_markdown(markdown_text or ""))))
-    plain = re.sub(r"\s+", " ", plain).strip()
-    sentence = re.split(r"(?<=[.!?])\s", plain, maxsplit=1)[0]
-    return sentence if len(sentence) <= 90 else sentence[:89].rstrip() + "…"
-
-
 def group_label(content: dict, grouping: CatalogueGrouping) -> str:
     """The part of the catalogue a case belongs to: its first theme, its municipality, its
     target group (the first sentence describing it) or its type of challenge; "" if none."""
@@ -602,7 +592,7 @@ def group_label(content: dict, grouping: CatalogueGrouping) -> str:
     if grouping == CatalogueGrouping.MUNICIPALITY:
         return content.get("municipality") or ""
     if grouping == CatalogueGrouping.TARGET_GROUP:
-        return _first_sentence(content.get("target_group") or "")
+        return first_sentence(content.get("target_group"))
     return content.get("challenge_type_label") or ""
 
 
