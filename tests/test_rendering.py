@@ -60,3 +60,13 @@ def test_rendering_code_fence_and_plain_numbers_are_left_alone():
     assert "<li>" not in fenced and "- ikke en liste" in fenced
     year = str(render_markdown("Vi startede i foråret\n2016 med to hold."))
     assert "<li>" not in year and "<ol>" not in year
+
+
+def test_rendering_plain_text_reads_as_the_page_does():
+    from laks.rendering import first_sentence, markdown_to_text, plain_words
+
+    assert plain_words("Ældre **mænd**, der bor *alene*. Mange i Gellerup.") == (
+        "Ældre mænd, der bor alene. Mange i Gellerup.")
+    assert first_sentence("- Ældre **mænd**. Der bor alene.") == "Ældre mænd."
+    lines = [line for line in markdown_to_text("A\n\nB &amp; C").split("\n") if line.strip()]
+    assert lines == ["A", "B & C"]  # one line per block, entities decoded
