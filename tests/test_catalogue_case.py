@@ -220,3 +220,34 @@ def test_case_module_5_refuses_incomplete_submit(team):
     assert {"case_title", "case_arena", "case_reached", "case_completed", "case_tips",
             "case_resources", "case_transferability", "case_contact_role"} <= {
         q.key for q in refused.value.missing}
+
+
+def test_catalogue_case_activities_name_their_column_in_every_cell(app):
+    """On a phone the activities stack as cards; each cell carries its column's name, in
+    the case and on the programme's public page alike (one macro)."""
+    from flask import render_template_string
+
+    rows = [{"who": "Sygeplejerske", "what": "Ringer dagen før", "where": "Sundhedscentret",
+             "when": "Uge 11"}]
+    with app.test_request_context("/"):
+        html = render_template_string(
+            '{% from "catalogue/_case.html" import activities_table %}'
+            '{{ activities_table(rows, class="programme-activities") }}', rows=rows)
+    for label, value in [("Hvem", "Sygeplejerske"), ("Hvad", "Ringer dagen før"),
+                         ("Hvor", "Sundhedscentret"), ("Hvornår", "Uge 11")]:
+        assert f'<td data-label="{label}">{value}</td>' in html
+    assert 'class="table table--compact programme-activities"' in html
+
+
+def test_catalogue_case_body_without_facts_leaves_the_facts_to_the_pdf(app):
+    from flask import render_template_string
+
+    case = {"municipality": "Holbæk", "unit": "Sundhedscenteret", "summary": "Kort.",
+            "results": {"reached": 12, "started": 9, "completed": 3}}
+    template = ('{% from "catalogue/_case.html" import case_body %}'
+                '{{ case_body(case, facts=facts) }}')
+    with app.test_request_context("/"):
+        with_facts = render_template_string(template, case=case, facts=True)
+        without = render_template_string(template, case=case, facts=False)
+    assert "catalogue-case-facts" in with_facts and "Holbæk" in with_facts
+    assert "catalogue-case-facts" not in without and "Kort." in without

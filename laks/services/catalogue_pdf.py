@@ -81,19 +81,18 @@ def pdf_path(edition: Edition) -> Path | None:
 
 # --- the book ---------------------------------------------------------------------------------
 
-_FACTS = re.compile(r'<dl class="facts catalogue-case-facts">.*?</dl>', re.S)
 _CASE_MACRO = ('{% from "catalogue/_case.html" import case_body %}'
-               '{{ case_body(case, heading_level=2) }}')
+               '{{ case_body(case, heading_level=2, facts=False) }}')
 
 
 def case_body_html(content: dict) -> str:
     """A case's body for its chapter: the web's case macro, in Danish. The chapter's title,
     its facts (municipality, unit, type, themes) and its run chart are the engine's to set,
-    so the macro's own list of facts and its chart are left out here."""
+    so the macro is asked for the sections only and given no chart."""
     case = {**content, "chart_svg": None}
     with force_locale("da"):
         markup = current_app.jinja_env.from_string(_CASE_MACRO).render(case=case)
-    return _FACTS.sub("", markup, count=1).strip()
+    return markup.strip()
 
 
 def chapter_key(content: dict, fallback: str) -> str:
