@@ -162,18 +162,29 @@ def test_edition_pdf_not_ready_says_it_is_being_made(client, published, status):
         assert "/katalog/2/pdf" not in page
 
 
-def test_edition_pdf_linked_once_ready(app, client, published):
-    """Once the PDF is built, every page of the edition links its download (the route of
-    laks.views.catalogue_pdf), with its number of pages."""
-    assert "catalogue_pdf.download" in app.view_functions
-    published["new"].pdf_status = BuildStatus.READY
-    published["new"].pdf_pages = 12
-    db.session.commit()
-    for url in ("/katalog/", "/katalog/2/", case_url(published["new"])):
-        page = text_of(client.get(url))
-        assert 'href="/katalog/2/pdf" download>Hent kataloget som PDF (12 sider)</a>' in page
-        assert "PDF'en er ved at blive lavet." not in page
+def test_edition_pdf_linked_once_there_is_a_file(app, client, published):
+    """Once a PDF is built, every page of the edition links its download (the route of
+    laks.views.catalogue_pdf), with its number of pages – also while a new build runs or
+    after one failed, since the download serves the file that is there."""
+    from laks.services.catalogue_pdf import storage_dir
+
+    edition = published["new"]
+    storage_dir().mkdir(parents=True, exist_ok=True)
+    (storage_dir() / "edition-2-test.pdf").write_bytes(b"%PDF-1.7 test")
+    edition.pdf_file, edition.pdf_pages = "edition-2-test.pdf", 12
+    for status in (BuildStatus.READY, BuildStatus.BUILDING, BuildStatus.FAILED):
+        edition.pdf_status = status
+        db.session.commit()
+        for url in ("/katalog/", "/katalog/2/", case_url(edition)):
+            page = text_of(client.get(url))
+            assert 'href="/katalog/2/pdf" download>Hent kataloget som PDF (12 sider)</a>' \
+                in page, (status, url)
+            assert "PDF'en er ved at blive lavet." not in page
     assert "/katalog/1/pdf" not in text_of(client.get("/katalog/1/"))  # not built
+    edition.pdf_status = BuildStatus.READY  # a status without its file links nothing
+    (storage_dir() / "edition-2-test.pdf").unlink()
+    db.session.commit()
+    assert "/katalog/2/pdf" not in text_of(client.get("/katalog/2/"))
 
 
 def test_older_edition_points_to_the_newest(client, published):

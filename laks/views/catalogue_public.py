@@ -7,19 +7,19 @@ on every public address; a draft or an unknown number is 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 
 from laks import catalogue_search as search
-from laks.enums import BuildStatus, EditionStatus
+from laks.enums import EditionStatus
 from laks.extensions import db
 from laks.models import Edition, EditionCase
+from laks.services import catalogue_pdf
 from laks.services.catalogue import group_contents
 from laks.views import guard
 
 bp = Blueprint("catalogue_public", __name__, url_prefix="/katalog")
 
-#: The endpoint that serves an edition's PDF (laks.views.catalogue_pdf); linked only when
-#: it exists and the file is ready.
+#: The endpoint that serves an edition's PDF (laks.views.catalogue_pdf).
 PDF_ENDPOINT = "catalogue_pdf.download"
 
 
@@ -45,9 +45,9 @@ def load_case(number: int, case_id: int) -> tuple[Edition, EditionCase]:
 
 
 def pdf_link(edition: Edition) -> bool:
-    """Whether the edition's PDF can be linked: the download page exists and the file is
-    built."""
-    return PDF_ENDPOINT in current_app.view_functions and edition.pdf_status == BuildStatus.READY
+    """Whether the edition has a PDF to download: the one built last, also while a new
+    build runs or after one failed (the download serves the file that is there)."""
+    return catalogue_pdf.pdf_path(edition) is not None
 
 
 @bp.route("/")
