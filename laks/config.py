@@ -54,6 +54,8 @@ def from_environment(instance_path: str) -> dict:
         "LAKS_BASE_URL": os.environ.get("LAKS_BASE_URL", "http://127.0.0.1:5000"),
         # Where the accessibility statement tells people to report a problem.
         "LAKS_CONTACT_EMAIL": os.environ.get("LAKS_CONTACT_EMAIL", ""),
+        # The network that publishes the catalogue: the PDF's author and running header.
+        "LAKS_NETWORK_NAME": os.environ.get("LAKS_NETWORK_NAME", "Sund By Netværket"),
         "LAKS_INVITATION_MAX_AGE": int(os.environ.get("LAKS_INVITATION_MAX_AGE", 7 * 24 * 3600)),
         # Where counters of login attempts live: in memory (each process counts for itself)
         # unless a Redis server is given, which every worker and machine then shares.

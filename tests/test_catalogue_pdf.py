@@ -120,6 +120,12 @@ def test_publish_queues_the_pdf_and_the_job_builds_it(app, client, two_cases, st
         assert squash(title) in words
     assert "Kort fortalt" in words and "Gode råd til andre" in words
     assert "<5" in words  # 3 citizens reached is a small number outside the unit
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:  # the network publishes it: author and running header
+        assert str(pdf.docinfo["/Author"]) == app.config["LAKS_NETWORK_NAME"]
+    assert app.config["LAKS_NETWORK_NAME"] == "Sund By Netværket"
+    assert "Sund By Netværket" in words
 
     response = client.get(f"/katalog/{edition.number}/pdf")
     assert response.status_code == 200

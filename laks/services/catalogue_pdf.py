@@ -39,7 +39,6 @@ from laks.services.catalogue import edition_cases, group_contents
 log = logging.getLogger(__name__)
 
 #: Who publishes the catalogue, as the cover and the document's author say.
-NETWORK_NAME = "LAKS-netværket"
 #: The folder inside the instance folder that holds the PDFs, and its cache of parts.
 STORAGE_FOLDER = "catalogue"
 
@@ -131,7 +130,7 @@ def book_for(edition: Edition) -> Book:
         title=edition.title,
         edition_number=edition.number,
         published_on=published.astimezone(UTC).astimezone(zone).date(),
-        network_name=NETWORK_NAME,
+        network_name=current_app.config["LAKS_NETWORK_NAME"],
         foreword_html=str(render_markdown(edition.foreword)),
         introduction_html=str(render_markdown(edition.introduction)),
         chapters=chapters,
