@@ -110,6 +110,7 @@ def test_config_hsts_only_when_served_over_https(monkeypatch, _schema, database_
         client = app.test_client()
         response = client.get("/")
         cookie = client.get("/sprog/en").headers["Set-Cookie"]  # the language is in the session
+        db.session.remove()  # give back the connection the requests used, then close it
         db.engine.dispose()
     assert response.status_code == 200
     hsts = response.headers.get("Strict-Transport-Security")
