@@ -170,7 +170,8 @@ def test_sessions_end_after_idle_time(make_app, team, idle_minutes):
     assert "Du er blevet logget ud, fordi du ikke har brugt laks i et stykke tid" in login_page
 
 
-@pytest.mark.parametrize("max_hours", [None, 2], ids=["default-12-hours", "configured"])
+@pytest.mark.parametrize("max_hours", [None, 2, 1],
+                         ids=["default-12-hours", "configured", "one-hour"])
 def test_sessions_end_after_the_absolute_lifetime_however_active(make_app, team, max_hours):
     app = make_app(**({"LAKS_SESSION_MAX_HOURS": max_hours} if max_hours else {}))
     limit = (max_hours or 12) * 3600
@@ -183,7 +184,8 @@ def test_sessions_end_after_the_absolute_lifetime_however_active(make_app, team,
     response = client.get("/hjem")
     assert refused(response)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"fordi man højst kan være logget ind i {max_hours or 12} timer ad gangen" in page
+    hours = f"{max_hours} time" if max_hours == 1 else f"{max_hours or 12} timer"
+    assert f"fordi man højst kan være logget ind i {hours} ad gangen" in page
 
 
 def test_sessions_clocks_run_in_real_time(make_app, team):

@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -80,8 +80,11 @@ def end_expired_session():
         _clear_session()
         flash(_("You were logged out after a while without activity. Log in again.")
               if idle else
-              _("You were logged out because a session lasts at most %(hours)s hours. "
-                "Log in again.", hours=format_decimal(config["LAKS_SESSION_MAX_HOURS"])), "info")
+              ngettext("You were logged out because a session lasts at most %(hours)s hour. "
+                       "Log in again.",
+                       "You were logged out because a session lasts at most %(hours)s hours. "
+                       "Log in again.", 1 if config["LAKS_SESSION_MAX_HOURS"] == 1 else 2,
+                       hours=format_decimal(config["LAKS_SESSION_MAX_HOURS"])), "info")
         return
     session[SEEN_AT] = round(now, 1)
 
