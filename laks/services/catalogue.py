@@ -23,6 +23,7 @@ from flask import has_request_context
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import selectinload
 
 from laks.access import require
 from laks.audit import record
@@ -349,7 +350,9 @@ class CaseStatus:
 def case_statuses(programme: Programme | None = None) -> list[CaseStatus]:
     """Every unit (of ``programme``, if given) with its case and what keeps it out of an
     edition, in a handful of queries, ordered by municipality and unit."""
-    query = select(Unit).order_by(Unit.programme_id, Unit.municipality_id, Unit.name)
+    query = (select(Unit)
+             .options(selectinload(Unit.municipality), selectinload(Unit.programme))
+             .order_by(Unit.programme_id, Unit.municipality_id, Unit.name))
     if programme is not None:
         query = query.where(Unit.programme_id == programme.id)
     units = list(db.session.scalars(query))
