@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from flask_babel import lazy_gettext as _l
 from stdnum.dk import cpr
 from stdnum.exceptions import ValidationError
 
@@ -134,3 +135,30 @@ def small_count(n: int | None) -> str:
     if 1 <= n <= 4:
         return "<5"
     return str(n)
+
+
+_EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\.[A-Za-z]{2,}")
+#: Eight or more digits written as one number, with spaces, dots or dashes between groups
+#: and an optional +45 / 0045 in front: a Danish phone number, however it is written.
+_PHONE = re.compile(r"(?:\+|\b00)?\d(?:[\s.\-]?\d){7,}")
+
+
+#: What to tell the writer, by what contact_details found.
+CONTACT_DETAILS_MESSAGES = {
+    "email": _l("Write a role and the unit's general address, not an e-mail address."),
+    "phone": _l("Write a role and the unit's general address, not a phone number."),
+}
+
+
+def contact_details(text: str | None) -> str | None:
+    """"email" or "phone" if ``text`` holds an e-mail address or a phone number, else None.
+    A published case names a contact by role ("Sundhedskonsulent i Sundhedscenteret"):
+    an address or a number belongs to a person, and a catalogue outlives jobs."""
+    if not text:
+        return None
+    text = normalise(text)
+    if _EMAIL.search(text):
+        return "email"
+    if _PHONE.search(text):
+        return "phone"
+    return None

@@ -245,6 +245,7 @@ def test_book_follows_the_editions_parts_and_leaves_the_web_facts_to_the_engine(
     ], foreword="Et *forord*.")
     book = catalogue_pdf.book_for(edition)
     assert [c.title for c in book.chapters] == ["Om rygning", "Mere om rygning", "Om motion"]
+    assert [c.group for c in book.chapters] == ["Tobak", "Tobak", "Fysisk aktivitet"]
     chapter = book.chapters[1]
     assert chapter.key == "unit-3" and chapter.themes == ("Tobak",)
     assert (chapter.chart_svg, chapter.chart_alt) == (

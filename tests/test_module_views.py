@@ -79,6 +79,26 @@ def test_module_views_cpr_in_activity_rows_is_refused(client, login, team):
     assert "Det ligner et CPR-nummer" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("contact", "message"), [
+    ("Tove, tove@holbaek.dk", "ikke en e-mailadresse"),
+    ("Sundhedscenteret, tlf. 42 45 09 90", "ikke et telefonnummer"),
+], ids=["email", "phone"])
+def test_module_views_case_contact_is_a_role_not_a_person(client, login, team, contact,
+                                                         message):
+    """The catalogue's contact is named by role: the module-5 form says so at the field
+    when it is saved, not first when the tovholder consents to publication."""
+    login(team.tovholder)
+    response = client.post(url(team, "refleksion"), data=form(case_contact_role=contact))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page and contact in page
+    assert stored(team, "refleksion") is None
+    role = "Sundhedskonsulent i Sundhedscenteret, Kalundborgvej 2, 4300 Holbæk"
+    assert client.post(url(team, "refleksion"),
+                       data=form(case_contact_role=role)).status_code == 302
+    assert stored(team, "refleksion").answers["case_contact_role"] == role
+
+
 def test_module_views_too_long_is_refused_not_truncated(client, login, team):
     login(team.tovholder)
     long_title = "lang " * 50  # 250 characters; the limit is 200

@@ -7,10 +7,12 @@ is joined from several parts); the tests read it with pdftotext and pikepdf.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import replace
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,9 +22,9 @@ import pytest
 
 from laks.render import Book, Chapter, build_book
 from laks.render.assets import font_files
-from laks.render.checks import figures, headings, parent_tree, structure_problems
+from laks.render.checks import figures, headings, parent_tree, structure_problems, walk
 from laks.render.html import shift_headings
-from laks.render.pdf import plan_batches
+from laks.render.pdf import CACHE_DAYS, plan_batches
 from laks.rendering import render_markdown
 
 CHART = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">'
@@ -163,6 +165,24 @@ def test_pdf_engine_contents_numbers_are_the_chapters_first_pages(book, built):
         assert printed == report.chapter_pages[chapter.key]
     index_line = next(line for line in texts[contents - 1].splitlines() if "Indeks" in line)
     assert int(index_line.split()[-1]) == first_page_of(texts, "Indeks efter tema", contents)
+
+
+def test_pdf_engine_contents_shows_the_editions_parts(book, tmp_path):
+    """An edition grouped by theme shows each part's name in the contents, above its
+    cases, with the page its first case starts on."""
+    groups = ["Rygning", "Rygning", "Kost", "Kost", "Ensomhed"]
+    grouped = replace(book, chapters=tuple(
+        replace(c, group=g, body_html=body(n)) for n, (c, g) in
+        enumerate(zip(book.chapters, groups, strict=True))))
+    report = build_book(grouped, tmp_path / "cache", tmp_path / "book.pdf", batch_size=2)
+    texts = page_texts(tmp_path / "book.pdf")
+    contents = next(t for t in texts if "Indhold" in t)
+    lines = [line.strip() for line in contents.splitlines() if line.strip()]
+    for group, chapter in (("Rygning", 0), ("Kost", 2), ("Ensomhed", 4)):
+        at = next(i for i, line in enumerate(lines) if line.startswith(group))
+        assert lines[at].endswith(str(report.chapter_pages[grouped.chapters[chapter].key]))
+        assert lines[at + 1].startswith(grouped.chapters[chapter].title[:20])
+    assert sum(line.startswith("Rygning") for line in lines) == 1
 
 
 def test_pdf_engine_side_x_af_y_on_every_page_but_the_cover(built):
@@ -328,6 +348,90 @@ def test_pdf_engine_rebuild_renders_only_the_changed_batch(book, built, tmp_path
     assert f"side {len(texts)} af {len(texts)}" in texts[-1]
     with pikepdf.open(tmp_path / "new.pdf") as pdf:
         assert structure_problems(pdf) == []
+
+
+def reading_order(pdf: pikepdf.Pdf) -> list[tuple[str, int | None]]:
+    """Every structure element in reading order: its type and its 1-based page."""
+    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+    return [(str(e.S), pages.get(e.Pg.objgen) if "/Pg" in e else None)
+            for e in walk(pdf.Root.StructTreeRoot.K[0])]
+
+
+@pytest.mark.parametrize("edit", ["change", "insert", "remove", "move"])
+def test_pdf_engine_rebuild_from_the_last_book_equals_a_join_from_scratch(
+        book, built, tmp_path, edit):
+    """A rebuild starts from the last book joined in the cache and only cuts out and
+    grafts in the parts that differ; the book must be the one a join from the parts alone
+    gives: same text and stamps on every page, same tree, same bookmarks."""
+    report, folder = built
+    chapters = list(book.chapters)
+    if edit == "change":
+        chapters[2] = replace(chapters[2], body_html=body(2, "Ændret i tredje udgave."))
+    elif edit == "insert":
+        chapters.insert(3, replace(chapters[0], key="case-ny",
+                                   title="Case ny: Motion for alle i Ærøskøbing"))
+    elif edit == "remove":
+        del chapters[1]
+    else:
+        chapters = [chapters[4], *chapters[:4]]
+    edited = replace(book, chapters=tuple(chapters))
+
+    resumed_cache, scratch_cache = tmp_path / "resumed", tmp_path / "scratch"
+    shutil.copytree(folder / "cache", resumed_cache)
+    shutil.copytree(folder / "cache", scratch_cache)
+    (scratch_cache / "book.json").unlink()  # no last book: every part is grafted
+    resumed = build_book(edited, resumed_cache, tmp_path / "resumed.pdf", batch_size=2)
+    scratch = build_book(edited, scratch_cache, tmp_path / "scratch.pdf", batch_size=2)
+    assert scratch.parts_reused == 0
+    if edit == "change":
+        assert resumed.parts_reused == resumed.parts_cached > 0
+
+    assert page_texts(tmp_path / "resumed.pdf") == page_texts(tmp_path / "scratch.pdf")
+    with pikepdf.open(tmp_path / "resumed.pdf") as a, pikepdf.open(tmp_path / "scratch.pdf") as b:
+        assert structure_problems(a) == []
+        assert reading_order(a) == reading_order(b)
+        assert len(a.Root.StructTreeRoot.IDTree.Names) == len(b.Root.StructTreeRoot.IDTree.Names)
+        with a.open_outline() as ao, b.open_outline() as bo:
+            assert [(i.title, i.destination[0].objgen in {p.obj.objgen for p in a.pages})
+                    for i in ao.root] == [(i.title, True) for i in bo.root]
+        assert figures(a) == figures(b)
+    assert len(list(resumed_cache.glob("book-*.pdf"))) == 1  # the books before it are gone
+
+
+def test_pdf_engine_joins_from_scratch_when_the_last_book_is_gone(book, built, tmp_path):
+    report, folder = built
+    cache = tmp_path / "cache"
+    shutil.copytree(folder / "cache", cache)
+    for kept in cache.glob("book-*.pdf"):
+        kept.unlink()
+    again = build_book(book, cache, tmp_path / "again.pdf", batch_size=2)
+    assert again.parts_reused == 0 and again.pages == report.pages
+    assert page_texts(tmp_path / "again.pdf") == page_texts(folder / "book.pdf")
+
+
+def test_pdf_engine_cache_forgets_parts_no_build_has_used_for_months(book, built, tmp_path):
+    report, folder = built
+    cache = tmp_path / "cache"
+    shutil.copytree(folder / "cache", cache)
+    months_ago = time.time() - (CACHE_DAYS + 1) * 86400
+    for path in cache.iterdir():
+        os.utime(path, (months_ago, months_ago))
+    stale = cache / "0123456789abcdef0123456789abcdef.pdf"  # a part of an old draft
+    stale.write_bytes(b"%PDF-1.7")
+    (cache / "0123456789abcdef0123456789abcdef.json").write_text("{}")
+    os.utime(stale, (months_ago, months_ago))
+    os.utime(cache / "0123456789abcdef0123456789abcdef.json", (months_ago, months_ago))
+    before = {p.name for p in cache.iterdir()}
+
+    again = build_book(book, cache, tmp_path / "again.pdf", batch_size=2)
+    assert again.parts_rendered == 0  # nothing used was pruned before it was read
+    after = {p.name for p in cache.iterdir()}
+    assert stale.name not in after
+    assert "0123456789abcdef0123456789abcdef.json" not in after
+    used = {p.name for p in cache.iterdir() if p.stat().st_mtime > months_ago + 86400}
+    assert used == after  # what is left was used by this build
+    assert {n for n in before - after if not n.startswith("book-")} == {
+        stale.name, "0123456789abcdef0123456789abcdef.json"}
 
 
 @pytest.mark.parametrize(

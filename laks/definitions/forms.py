@@ -36,7 +36,7 @@ from wtforms.validators import NumberRange, Optional, StopValidation, Validation
 from laks.definitions.answers import missing_required
 from laks.definitions.schema import Column, ModuleSpec, Question
 from laks.enums import DEFAULT_MAX_LENGTH, QuestionKind
-from laks.privacy import looks_like_cpr
+from laks.privacy import CONTACT_DETAILS_MESSAGES, contact_details, looks_like_cpr
 
 #: WTForms has no Danish catalogue, so laks words its own messages for choices.
 NOT_AN_OPTION = _l("Choose one of the options shown.")
@@ -86,6 +86,13 @@ def no_cpr(form, field) -> None:
     """Refuse text that looks like a CPR number (nothing else in the form is lost)."""
     if isinstance(field.data, str) and looks_like_cpr(field.data):
         raise ValidationError(CPR_MESSAGE)
+
+
+def role_not_person(form, field) -> None:
+    """Refuse an e-mail address or a phone number where a contact is named by role."""
+    found = contact_details(field.data) if isinstance(field.data, str) else None
+    if found:
+        raise ValidationError(CONTACT_DETAILS_MESSAGES[found])
 
 
 def _one_value(valuelist) -> str:
@@ -289,8 +296,11 @@ def _help(question: Question) -> str | None:
 
 
 def _text_field(q: Question, cls, **render_kw):
-    return cls(str(q.label), validators=[plain_text, Optional(), TextLength(q.limit), no_cpr],
-               description=_help(q), filters=[_strip], render_kw=render_kw or None)
+    checks = [plain_text, Optional(), TextLength(q.limit), no_cpr]
+    if q.role_only:
+        checks.append(role_not_person)
+    return cls(str(q.label), validators=checks, description=_help(q), filters=[_strip],
+               render_kw=render_kw or None)
 
 
 def _strip(value):

@@ -68,6 +68,7 @@ class Question:
     columns: tuple[Column, ...] = ()
     max_rows: int = 30
     catalogue: bool = False
+    role_only: bool = False  # a contact named by role: no e-mail address, no phone number
 
     @property
     def limit(self) -> int | None:
@@ -186,7 +187,7 @@ def _question(data: dict, where: str) -> Question:
     if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
         raise DefinitionError(f"{where}: max_length must be a positive whole number")
     unknown = set(data) - {"key", "kind", "label", "help", "required", "max_length", "min",
-                           "max", "options", "columns", "max_rows", "catalogue"}
+                           "max", "options", "columns", "max_rows", "catalogue", "role_only"}
     if unknown:
         raise DefinitionError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
     low, high = _range(data, where)
@@ -206,6 +207,7 @@ def _question(data: dict, where: str) -> Question:
         columns=columns,
         max_rows=max_rows,
         catalogue=bool(data.get("catalogue", False)),
+        role_only=bool(data.get("role_only", False)),
     )
 
 

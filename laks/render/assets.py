@@ -1,10 +1,8 @@
-"""The files the PDF may use, and the URL fetcher that lets WeasyPrint read nothing else.
+"""The files the PDF may use: the stylesheet, the templates and the bundled font, and the
+fingerprint of them all that is part of every cached part's key.
 
-A case's text comes from users. It is sanitised before it reaches the engine, but the PDF
-must stay safe even if something slips through: WeasyPrint's default fetcher would read
-``file:`` URLs (pulling local files into a published PDF) and fetch any external URL. The
-fetcher here serves an allow-list of laks' own files (the stylesheet and the bundled font)
-and ``data:`` URIs (charts), and refuses everything else, recording what it refused.
+Free of WeasyPrint, so that the joining process (which renders nothing) starts quickly;
+the URL fetcher that lets WeasyPrint read only these files is in laks.render.fetcher.
 """
 
 from __future__ import annotations
@@ -12,9 +10,6 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates" / "pdf"
@@ -30,11 +25,6 @@ PLEX_FACES = {
     (700, "normal"): "IBMPlexSans-Bold.ttf",
     (700, "italic"): "IBMPlexSans-BoldItalic.ttf",
 }
-
-
-class RefusedURL(ValueError):
-    """Raised (and caught by WeasyPrint, which then leaves the resource out) for any URL
-    that is not a data: URI or one of laks' own allowed files."""
 
 
 def font_files() -> dict[tuple[int, str], Path]:
@@ -71,26 +61,3 @@ def layout_fingerprint() -> str:
         stat = path.stat()
         digest.update(f"{path.name}:{stat.st_size}".encode())
     return digest.hexdigest()[:16]
-
-
-class SafeFetcher(URLFetcher):
-    """Serves laks' allowed files and data: URIs; refuses file:, http(s) and the rest.
-
-    ``refused`` lists every URL that was asked for and not served.
-    """
-
-    def __init__(self, allowed: set[Path] | None = None):
-        super().__init__(timeout=1, allowed_protocols={"data", "file"}, allow_redirects=False)
-        self.allowed = {p.resolve() for p in (allowed or set(font_files().values()))}
-        self.refused: list[str] = []
-
-    def fetch(self, url, headers=None):
-        scheme = urlsplit(url).scheme.lower()
-        if scheme == "data":
-            return super().fetch(url, headers)
-        if scheme == "file":
-            path = Path(unquote(urlsplit(url).path)).resolve()
-            if path in self.allowed:
-                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": "font/ttf"})
-        self.refused.append(url)
-        raise RefusedURL(f"laks renders no outside resource: {url}")

@@ -2,8 +2,8 @@
 
 They cover what PDF/UA-1 asks of the book as a whole and what joining parts could break:
 one structure tree with one Document element, every page's and link's marked content
-reachable through the ParentTree, every structure element on a page of this file,
-headings in order, figures with a text alternative, language, title and the marks.
+reachable through the ParentTree and nothing else in it, every structure element on a page
+of this file, headings in order, figures with a text alternative, language, title and the marks.
 Used by the tests and by the benchmark.
 """
 
@@ -60,6 +60,12 @@ def structure_problems(pdf: pikepdf.Pdf) -> list[str]:
             key = annotation.get("/StructParent")
             if key is None or int(key) not in parents:
                 problems.append(f"page {number}: an annotation is not in the ParentTree")
+    used = {int(page.obj.StructParents) for page in pdf.pages if "/StructParents" in page.obj}
+    used |= {int(a.StructParent) for page in pdf.pages for a in page.obj.get("/Annots", ())
+             if "/StructParent" in a}
+    stale = sorted(set(parents) - used)
+    if stale:
+        problems.append(f"ParentTree keys {stale[:5]} belong to no page or link of the book")
     for key, value in parents.items():
         if not isinstance(value, Array):
             continue

@@ -9,7 +9,9 @@ font dictionaries (widths, ToUnicode) stay as they are and all point to one font
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from functools import cache
 from pathlib import Path
 
@@ -31,10 +33,11 @@ def _bundled_by_postscript_name() -> dict[str, Path]:
     return names
 
 
-def share_subsets(pdf: pikepdf.Pdf) -> int:
+def share_subsets(pdf: pikepdf.Pdf, cache: Path | None = None) -> int:
     """Point every embedded subset of a bundled face (or of DejaVu Sans, the fallback) to
     one shared subset; returns the number of font files replaced. Other fonts are left
-    alone."""
+    alone. Subsets are kept in ``cache`` (by face and glyphs), since making one takes a
+    tenth of a second and a rebuild mostly needs the same ones."""
     groups: dict[str, list] = {}
     for descriptor, cids in _cid_fonts(pdf):
         name = str(descriptor.FontName).split("+", 1)[-1]
@@ -45,22 +48,37 @@ def share_subsets(pdf: pikepdf.Pdf) -> int:
         path = bundled.get(name) or bundled.get(_postscript_name(members[0][0]))
         if path is None or len(members) < 2:
             continue
-        union = set().union(*(cids for _, cids in members))
-        font = without_layout(TTFont(io.BytesIO(path.read_bytes())))
-        options = subset.Options(retain_gids=True, hinting=False, notdef_outline=True,
-                                 passthrough_tables=True, name_IDs=["*"],
-                                 layout_features=[], glyph_names=False)
-        options.drop_tables += ["meta"]  # fontTools cannot subset it; a PDF needs none
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(gids=sorted(union))
-        subsetter.subset(font)
-        data = io.BytesIO()
-        font.save(data)
-        shared = pikepdf.Stream(pdf, data.getvalue())
+        union = sorted(set().union(*(cids for _, cids in members)))
+        shared = pikepdf.Stream(pdf, _subset(path, union, cache))
         for descriptor, _ in members:
             descriptor.FontFile2 = shared
             replaced += 1
     return replaced
+
+
+def _subset(path: Path, gids: list[int], cache: Path | None) -> bytes:
+    """The font at ``path`` cut to ``gids`` (glyph ids kept), from ``cache`` if there."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.name}:{stat.st_size}:{gids}".encode()).hexdigest()[:32]
+    kept = cache / f"font-{key}.ttf" if cache is not None else None
+    if kept is not None and kept.is_file():
+        os.utime(kept)  # used: see laks.render.parts.prune
+        return kept.read_bytes()
+    font = without_layout(TTFont(io.BytesIO(path.read_bytes())))
+    options = subset.Options(retain_gids=True, hinting=False, notdef_outline=True,
+                             passthrough_tables=True, name_IDs=["*"],
+                             layout_features=[], glyph_names=False)
+    options.drop_tables += ["meta"]  # fontTools cannot subset it; a PDF needs none
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(gids=gids)
+    subsetter.subset(font)
+    data = io.BytesIO()
+    font.save(data)
+    if kept is not None:
+        tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data.getvalue())
+        os.replace(tmp, kept)
+    return data.getvalue()
 
 
 def without_layout(font: TTFont) -> TTFont:

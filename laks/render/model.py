@@ -1,14 +1,13 @@
 """What the PDF engine takes and gives back: plain data, no database.
 
-The catalogue's pages are computed from a ``Book``; each ``Chapter`` has a stable key and a
-content hash, which is what lets a new edition re-render only the chapters that changed.
+The catalogue's pages are computed from a ``Book``; each ``Chapter`` has a stable key, and
+the engine caches what it renders by a hash of the HTML, which is what lets a new edition
+re-render only the chapters that changed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -28,11 +27,7 @@ class Chapter:
     body_html: str = ""
     chart_svg: str | None = None
     chart_alt: str | None = None
-
-    def content_hash(self) -> str:
-        """A hash of everything that shows on the chapter's pages."""
-        data = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(data.encode()).hexdigest()
+    group: str = ""  # the part of the edition it is in (a theme, a municipality …)
 
 
 @dataclass(frozen=True)
@@ -68,3 +63,4 @@ class BuildReport:
     parts_cached: int = 0
     phases: dict[str, float] = field(default_factory=dict)  # seconds each step took
     refused: list[str] = field(default_factory=list)  # URLs the content asked for, not fetched
+    parts_reused: int = 0  # parts taken over from the last book joined in the cache

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -169,7 +170,8 @@ def render_one(html: str, anchors: tuple[str, ...], stem: str):
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from .assets import SafeFetcher, stylesheet_text
+    from .assets import stylesheet_text
+    from .fetcher import SafeFetcher
     from .tagging import tidy_part
 
     fetcher = SafeFetcher()
@@ -193,3 +195,32 @@ def render_one(html: str, anchors: tuple[str, ...], stem: str):
         {"pages": pages, "anchors": found, "refused": fetcher.refused}))
     os.replace(tmp, f"{stem}.json")
     return f"{stem}.pdf", pages, found, fetcher.refused
+
+
+def keep(paths) -> None:
+    """Mark cache files as used by this build (their time is what ``prune`` reads)."""
+    for path in paths:
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            pass
+
+
+def prune(cache_dir: Path, days: float) -> int:
+    """Delete the cached parts, layouts and font subsets that no build has used for
+    ``days`` days; returns how many files went. The last joined book and its manifest are
+    the join's to replace (laks.render.join)."""
+    cutoff = time.time() - days * 86400
+    removed = 0
+    for path in cache_dir.iterdir():
+        if path.name == "book.json" or path.name.startswith("book-"):
+            continue
+        if path.suffix not in (".pdf", ".json", ".ttf", ".tmp"):
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # another build pruned it first
+    return removed

@@ -104,21 +104,25 @@ def stamp_pages(pdf: pikepdf.Pdf, header_left: str, header_right: str,
     total = len(pdf.pages)
     font = StampFont(pdf, f"{header_left}{header_right}side af 0123456789")
     save = pdf.make_stream(b"q\n")
+    headers: dict[tuple[float, float], str] = {}  # page size → the header's operators
     for number, page in enumerate(pdf.pages, start=1):
         if skip_first and number == 1:
             continue
         width, height = (float(v) for v in page.mediabox[2:4])
         right = width - MARGIN_X
         top = height - HEADER_Y
+        if (width, height) not in headers:
+            headers[width, height] = "\n".join([
+                "/Artifact << /Type /Pagination /Subtype /Header >> BDC",
+                font.show(header_left, MARGIN_X, top),
+                font.show(header_right, right - font.width(header_right), top),
+                f"{GREY} RG 0.4 w {MARGIN_X:.2f} {top - 2.8 * MM:.2f} m "
+                f"{right:.2f} {top - 2.8 * MM:.2f} l S",
+                "EMC"])
         footer = f"side {number} af {total}"
         ops = [
             "Q q",
-            "/Artifact << /Type /Pagination /Subtype /Header >> BDC",
-            font.show(header_left, MARGIN_X, top),
-            font.show(header_right, right - font.width(header_right), top),
-            f"{GREY} RG 0.4 w {MARGIN_X:.2f} {top - 2.8 * MM:.2f} m "
-            f"{right:.2f} {top - 2.8 * MM:.2f} l S",
-            "EMC",
+            headers[width, height],
             "/Artifact << /Type /Pagination /Subtype /Footer >> BDC",
             font.show(footer, right - font.width(footer), FOOTER_Y),
             "EMC",
@@ -132,3 +136,30 @@ def stamp_pages(pdf: pikepdf.Pdf, header_left: str, header_right: str,
         if "/Font" not in resources:
             resources.Font = Dictionary()
         resources.Font[FONT_NAME] = font.font
+
+
+STAMP_START = b"Q q\n/Artifact << /Type /Pagination"
+
+
+def unstamp_pages(pdf: pikepdf.Pdf) -> int:
+    """Take stamp_pages' header and footer off again (a book that is being joined anew
+    gets new ones: its page count and title may differ); returns the pages unstamped."""
+    unstamped = 0
+    save = None  # stamp_pages' one "q" stream, shared by every stamped page
+    for page in pdf.pages:
+        contents = page.obj.get("/Contents")
+        if not isinstance(contents, Array) or len(contents) < 3:
+            continue
+        if save is None or contents[0].objgen != save:
+            if contents[0].read_bytes() != b"q\n":
+                continue
+            save = contents[0].objgen
+        if not contents[-1].read_bytes().startswith(STAMP_START):
+            continue
+        inner = list(contents)[1:-1]
+        page.obj.Contents = inner[0] if len(inner) == 1 else Array(inner)
+        fonts = page.obj.get("/Resources", Dictionary()).get("/Font")
+        if fonts is not None and FONT_NAME in fonts:
+            del fonts[FONT_NAME]
+        unstamped += 1
+    return unstamped

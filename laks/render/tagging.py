@@ -129,14 +129,24 @@ def _kids(element):
     return [kids] if isinstance(kids, Dictionary) and "/S" in kids else []
 
 
-def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, first_page: int) -> None:
-    """Append ``part``'s pages to ``book`` and its structure tree to the book's Document.
+def document_kids(book: pikepdf.Pdf) -> Array:
+    """The kids of the book's Document element (made an array if it was a single kid)."""
+    root = book.Root.StructTreeRoot
+    document = root.K[0] if isinstance(root.K, Array) else root.K
+    if not isinstance(document.get("/K"), Array):
+        document.K = Array([document.K] if "/K" in document else [])
+    return document.K
 
-    ``first_page`` is the 0-based index the part's first page gets in the book (the book's
-    page count before the call).
+
+def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, at_page: int, at_kid: int) -> tuple[int, int]:
+    """Insert ``part``'s pages into ``book`` before page ``at_page`` (0-based) and its
+    structure tree's elements into the book's Document before kid ``at_kid``; returns the
+    number of pages and of Document kids inserted. Parts may come in any order: the keys
+    of the parent tree only need to be unique, not ordered like the pages.
     """
     book_root = book.Root.StructTreeRoot
     document = book_root.K[0] if isinstance(book_root.K, Array) else book_root.K
+    book_kids = document_kids(book)
     nums = book_root.ParentTree.Nums
     offset = _next_key(book_root)
 
@@ -145,13 +155,18 @@ def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, first_page: int) -> None:
     # Cut the part's Document from its root before copying, so that copying its kids does
     # not drag the part's whole root and parent tree along a second time.
     del part_document["/P"]
-    book.pages.extend(part.pages)
+    count = len(part.pages)
+    if at_page == len(book.pages):
+        book.pages.extend(part.pages)
+    else:
+        for i, page in enumerate(part.pages):
+            book.pages.insert(at_page + i, page)
     part_kids = part_document.K if isinstance(part_document.K, Array) else [part_document.K]
     kids = [book.copy_foreign(kid) for kid in part_kids]
     part_nums = book.copy_foreign(part_root.ParentTree).Nums
-    for kid in kids:
+    for i, kid in enumerate(kids):
         kid.P = document
-        document.K.append(kid)
+        book_kids.insert(at_kid + i, kid)
     if "/IDTree" in part_root:
         names = book.copy_foreign(part_root.IDTree).Names
         if "/IDTree" not in book_root:
@@ -163,7 +178,7 @@ def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, first_page: int) -> None:
         largest = max(largest, key)
         nums.append(key + offset)
         nums.append(part_nums[i + 1])
-    for page in book.pages[first_page:]:
+    for page in book.pages[at_page:at_page + count]:
         page_obj = page.obj
         if "/StructParents" in page_obj:
             page_obj.StructParents = int(page_obj.StructParents) + offset
@@ -171,6 +186,36 @@ def graft(book: pikepdf.Pdf, part: pikepdf.Pdf, first_page: int) -> None:
             if "/StructParent" in annotation:
                 annotation.StructParent = int(annotation.StructParent) + offset
     book_root.ParentTreeNextKey = offset + largest + 1
+    return count, len(kids)
+
+
+def cut(book: pikepdf.Pdf, slots: list[tuple[int, int, int, int, str]]) -> None:
+    """Take parts out of a joined book: each slot is (first page, pages, first Document
+    kid, kids, ID prefix). Their pages, their structure elements under the Document, their
+    parent-tree entries and their IDs go; the rest of the tree is untouched."""
+    kids = document_kids(book)
+    root = book.Root.StructTreeRoot
+    dead_keys: set[int] = set()
+    for first_page, pages, first_kid, count, _prefix in sorted(slots, reverse=True):
+        for page in book.pages[first_page:first_page + pages]:
+            if "/StructParents" in page.obj:
+                dead_keys.add(int(page.obj.StructParents))
+            for annotation in page.obj.get("/Annots", ()):
+                if "/StructParent" in annotation:
+                    dead_keys.add(int(annotation.StructParent))
+        del book.pages[first_page:first_page + pages]
+        del kids[first_kid:first_kid + count]
+    # Deleted in place, from the end: rebuilding the arrays would copy every entry.
+    nums = root.ParentTree.Nums
+    for i in reversed(range(0, len(nums), 2)):
+        if int(nums[i]) in dead_keys:
+            del nums[i:i + 2]
+    prefixes = tuple(f"{prefix}-".encode() for *_, prefix in slots)
+    if prefixes and "/IDTree" in root:
+        names = root.IDTree.Names
+        for i in reversed(range(0, len(names), 2)):
+            if bytes(names[i]).startswith(prefixes):
+                del names[i:i + 2]
 
 
 def sort_id_tree(book: pikepdf.Pdf) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,7 +29,7 @@ from laks.audit import record
 from laks.enums import CatalogueGrouping, EditionStatus, ModuleState
 from laks.extensions import db
 from laks.models import CaseConsent, Edition, EditionCase, Programme, Unit, UnitModule, User, utcnow
-from laks.privacy import any_cpr
+from laks.privacy import CONTACT_DETAILS_MESSAGES, any_cpr, contact_details
 from laks.rendering import first_sentence, plain_words
 
 CASE_FORMAT = 1
@@ -84,10 +83,6 @@ FIELD_LABELS = {
     "module": _l("Module 5, Reflection and anchoring"),
 }
 
-_EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\.[A-Za-z]{2,}")
-#: Eight or more digits written as one number, with spaces, dots or dashes between groups
-#: and an optional +45 / 0045 in front: a Danish phone number, however it is written.
-_PHONE = re.compile(r"(?:\+|\b00)?\d(?:[\s.\-]?\d){7,}")
 
 
 def _now(text: LazyString) -> str:
@@ -240,13 +235,9 @@ def invalid_case_fields(content: dict) -> dict[str, LazyString]:
     """Fields that are filled but may not be published, with the reason: the contact must
     be a role, never an e-mail address or a phone number (those belong to a person)."""
     invalid: dict[str, str] = {}
-    contact = content.get("contact_role") or ""
-    if _EMAIL.search(contact):
-        invalid["contact_role"] = _l(
-            "Write a role and the unit's general address, not an e-mail address.")
-    elif _PHONE.search(contact):
-        invalid["contact_role"] = _l(
-            "Write a role and the unit's general address, not a phone number.")
+    found = contact_details(content.get("contact_role"))
+    if found:
+        invalid["contact_role"] = CONTACT_DETAILS_MESSAGES[found]
     return invalid
 
 

@@ -21,6 +21,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -122,8 +123,8 @@ def book_for(edition: Edition) -> Book:
                 for case, content in edition_cases(edition)]
     with force_locale("da"):
         parts = group_contents(contents, edition.grouping)
-    chapters = tuple(chapter_for(content, content["_key"])
-                     for _label, cases in parts for content in cases)
+    chapters = tuple(replace(chapter_for(content, content["_key"]), group=label)
+                     for label, cases in parts for content in cases)
     published = edition.published_at or utcnow()
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Copenhagen")
     return Book(
