@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from laks.definitions.forms import parse_number
+from laks.numbers import parse_number
 from laks.enums import ModuleState
 from laks.extensions import db
 from laks.models import AuditEvent, ModuleComment, ModuleDefinition, StateChange, UnitModule

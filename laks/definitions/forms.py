@@ -9,10 +9,9 @@ numbers, dates, choices, CPR-like text) — required answers are checked only on
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -36,6 +35,7 @@ from wtforms.validators import NumberRange, Optional, StopValidation, Validation
 from laks.definitions.answers import missing_required
 from laks.definitions.schema import Column, ModuleSpec, Question
 from laks.enums import DEFAULT_MAX_LENGTH, QuestionKind
+from laks.numbers import NUMBER_MAX_LENGTH, parse_number
 from laks.privacy import CONTACT_DETAILS_MESSAGES, contact_details, looks_like_cpr
 
 #: WTForms has no Danish catalogue, so laks words its own messages for choices.
@@ -52,21 +52,6 @@ NUL_MESSAGE = _l("The text contains an invisible control character (NUL) that ca
 NOT_TEXT = _l("A file cannot be sent here. Write the answer as text.")
 SENT_TWICE = _l("This answer was sent more than once. Write it in one place only and save "
                 "again.")
-NUMBER_MESSAGE = _l("Write a number, e.g. 12 or 12,5.")
-
-#: The longest number text that is parsed at all: enough for any real count or amount,
-#: and a bound on the work a number can cause.
-NUMBER_MAX_LENGTH = 40
-#: Danish "1.234.567,5" / "1 234 567,5" (one kind of thousands separator), or digits with a
-#: decimal comma; a first group starting with 0 is not thousands ("0.500" is a half).
-_DANISH_NUMBER = re.compile(
-    r"[+-]?(?:[1-9][0-9]{0,2}(?P<sep>[. ])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+)(?:,[0-9]+)?")
-#: English "12.5": a decimal point that is not a thousands separator.
-_ENGLISH_NUMBER = re.compile(r"[+-]?[0-9]+\.[0-9]+")
-_EXPONENT = re.compile(r"[0-9.,]\s*[eE]|^[+-]?[eE]")
-_NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|s?nan|∞)", re.IGNORECASE)
-
-
 def plain_text(form, field) -> None:
     """Refuse what cannot be stored as text, before any other check: a file sent in a text
     field, a field sent twice, a NUL character. (PostgreSQL refuses NUL in text and JSON.)"""
@@ -126,30 +111,6 @@ class TextLength:
                 "The answer is too long: at most %(max)d characters, it has %(length)d. "
                 "Shorten it – nothing has been cut off.",
                 max=self.limit, length=len(field.data)))
-
-
-def parse_number(text: str) -> Decimal:
-    """A number as people in Denmark write it: "1.234", "1 234", "12,5", "1.234,5", or
-    the English "12.5". Raises ValueError with a message saying how to write it: for a
-    text over :data:`NUMBER_MAX_LENGTH` characters (checked before any parsing), an
-    exponent ("1e5"), infinity or NaN, or anything else that is not a number."""
-    raw = unicodedata.normalize("NFKC", text).strip().replace("\u2212", "-")
-    if len(raw) > NUMBER_MAX_LENGTH:
-        raise ValueError(_l("The number is too long: write it with at most %(max)d "
-                            "characters.", max=NUMBER_MAX_LENGTH))
-    if _NOT_FINITE.fullmatch(raw):
-        raise ValueError(_l("Write an ordinary number, e.g. 1.234 or 12,5 – not infinity "
-                            "or “NaN”."))
-    if _EXPONENT.search(raw):
-        raise ValueError(_l("Write the number without an exponent (e), e.g. 1.234 or 12,5."))
-    if _DANISH_NUMBER.fullmatch(raw):
-        raw = raw.replace(".", "").replace(" ", "").replace(",", ".")
-    elif not _ENGLISH_NUMBER.fullmatch(raw):
-        raise ValueError(NUMBER_MESSAGE)
-    try:
-        return Decimal(raw)
-    except InvalidOperation:  # the patterns above admit only digits; kept as a guard
-        raise ValueError(NUMBER_MESSAGE) from None
 
 
 class LocalNumberField(OneMessage, DecimalField):
