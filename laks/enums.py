@@ -179,7 +179,8 @@ QUESTION_KIND_LABELS = {
 }
 
 #: Kinds a column of a repeating-rows question may have.
-COLUMN_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.NUMBER, QuestionKind.DATE})
+COLUMN_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.NUMBER, QuestionKind.DATE,
+                          QuestionKind.CHOICE})
 
 #: Default maximum lengths per kind, when a question does not state its own.
 DEFAULT_MAX_LENGTH = {QuestionKind.MARKDOWN: 10_000, QuestionKind.TEXT: 300}

@@ -7,6 +7,7 @@ import copy
 
 import pytest
 import yaml
+from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from laks.definitions import DefinitionError, parse_module
@@ -160,10 +161,32 @@ def test_definitions_rows_round_trip_and_drop_empty_rows(app):
         })
         assert form.validate(), form.errors
         answers = answers_from_form(spec, form)
+    empty = {c.key: None for c in spec.questions_by_key["cycles"].columns}
     assert answers["cycles"] == [
-        {"date": "2026-03-02", "did": "Ringede til 5", "saw": None, "count": 5}]
+        {**empty, "date": "2026-03-02", "did": "Ringede til 5", "count": 5}]
     data = form_data(spec, answers)
     assert data["cycles"][0]["date"].isoformat() == "2026-03-02"
+
+
+def test_definitions_choice_column_keeps_an_option_and_refuses_others(app):
+    """The PDSA cycle's decision (adopt, adapt, abandon) is a choice column."""
+    spec = parse_module(raw("afproevning"))
+    with app.test_request_context(method="POST"):
+        form = _post(spec, {"cycles-0-did": "Ringede", "cycles-0-decision": "adapt"})
+        assert form.validate(), form.errors
+        assert answers_from_form(spec, form)["cycles"][0]["decision"] == "adapt"
+    with app.test_request_context(method="POST"), force_locale("da"):
+        form = _post(spec, {"cycles-0-did": "Ringede", "cycles-0-decision": "drop"})
+        assert not form.validate()
+        assert form.errors["cycles"][0]["decision"] == ["Vælg en af de viste muligheder."]
+
+
+def test_definitions_choice_column_needs_options():
+    data = raw("afproevning")
+    data["sections"][0]["questions"][0]["columns"].append(
+        {"key": "odd", "kind": "choice", "label": {"da": "Uden valg"}})
+    with pytest.raises(DefinitionError, match="a choice column needs options"):
+        parse_module(data)
 
 
 def test_definitions_missing_required_names_each_question():

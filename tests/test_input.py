@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from laks.numbers import parse_number
 from laks.enums import ModuleState
 from laks.extensions import db
 from laks.models import AuditEvent, ModuleComment, ModuleDefinition, StateChange, UnitModule
+from laks.numbers import parse_number
 from laks.services.definitions import get_spec
 
 

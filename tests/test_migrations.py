@@ -63,3 +63,60 @@ def test_migrations_downgrade_to_empty_and_back(empty_database, instance_path):
         upgrade()
         assert "unit" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_migrations_turn_the_old_log_into_pdsa_cycles(empty_database, instance_path):
+    """A database made before the test log had the old module 4 (a log of date, what we
+    did, what we saw, a count): the migration gives it the PDSA cycles, and the rows written
+    before read as cycles with nothing lost."""
+    import copy
+    import json
+
+    import yaml
+
+    from laks.definitions import parse_module
+    from laks.services.seed import SEED_DIR
+
+    new = yaml.safe_load((SEED_DIR / "modules" / "4_afproevning.yaml").read_text())
+    old = copy.deepcopy(new)
+    cycles = old["sections"][0]["questions"][0]
+    for key in ("layout", "item_label"):
+        del cycles[key]
+    cycles["columns"] = [
+        {"key": "date", "kind": "date", "label": {"da": "Dato", "en": "Date"}},
+        {"key": "did", "kind": "text", "label": {"da": "Hvad gjorde vi"}, "max_length": 300},
+        {"key": "saw", "kind": "text", "label": {"da": "Hvad så vi"}, "max_length": 300},
+        {"key": "count", "kind": "number", "label": {"da": "Antal borgere"}, "min": 0}]
+    old["sections"][0]["title"] = {"da": "Logbog", "en": "Log"}
+    contact = yaml.safe_load((SEED_DIR / "modules" / "5_refleksion.yaml").read_text())
+    for section in contact["sections"]:
+        for question in section["questions"]:
+            question.pop("role_only", None)
+    row = {"date": "2015-10-01", "did": "Ringede til 12", "saw": "4 kom", "count": 4}
+
+    app = make_test_app(empty_database, instance_path)
+    with app.app_context():
+        upgrade(revision="f89acff02114")
+        with db.engine.begin() as conn:
+            for key, content in (("afproevning", old), ("refleksion", contact)):
+                conn.execute(text(
+                    "INSERT INTO module_definition (module_key, content, revision, updated_at) "
+                    "VALUES (:key, :content, 1, CURRENT_TIMESTAMP)"),
+                    {"key": key, "content": json.dumps(content)})
+        upgrade()
+        with db.engine.connect() as conn:
+            stored = {k: json.loads(c) if isinstance(c, str) else c for k, c in conn.execute(
+                text("SELECT module_key, content FROM module_definition"))}
+        downgrade(revision="f89acff02114")
+        upgrade()
+        db.engine.dispose()
+    spec = parse_module(stored["afproevning"])
+    question = spec.questions_by_key["cycles"]
+    assert question.layout == "cards" and str(question.item_label) == "Cyklus"
+    columns = {c.key: c for c in question.columns}
+    assert set(row) <= set(columns)  # every old answer has its column still
+    assert str(columns["prediction"].label) == "Forventet udfald"
+    assert [o.value for o in columns["decision"].options] == ["adopt", "adapt", "abandon"]
+    assert spec.sections[0].title.da == "Testlog"
+    contact_role = parse_module(stored["refleksion"]).questions_by_key["case_contact_role"]
+    assert contact_role.role_only

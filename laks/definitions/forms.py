@@ -278,6 +278,9 @@ def _column_field(column: Column):
                                 validators=[Optional(), *_number_range(column.min, column.max)])
     if column.kind == QuestionKind.DATE:
         return LocalDateField(label, validators=[Optional()])
+    if column.kind == QuestionKind.CHOICE:
+        return OptionalRadioField(label, validate_choice=True, choices=[
+            SelectChoice(o.value, str(o.label)) for o in column.options])
     limit = column.max_length or DEFAULT_MAX_LENGTH[QuestionKind.TEXT]
     return StringField(label, validators=[plain_text, Optional(), TextLength(limit), no_cpr],
                        filters=[_strip])

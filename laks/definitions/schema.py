@@ -52,6 +52,12 @@ class Column:
     max_length: int | None = None
     min: float | None = None
     max: float | None = None
+    options: tuple[Option, ...] = ()  # a choice column's options
+    group: I18nText | None = None  # on a card, the columns under one heading (PDSA's phases)
+    help: I18nText | None = None
+
+    def option_label(self, value: str) -> str:
+        return next((str(o.label) for o in self.options if o.value == value), value)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Question:
     max_rows: int = 30
     catalogue: bool = False
     role_only: bool = False  # a contact named by role: no e-mail address, no phone number
+    layout: str = "table"  # a rows question: "table", or "cards" – a card and a page per row
+    item_label: I18nText | None = None  # what one row is called ("Cyklus"), for cards
 
     @property
     def limit(self) -> int | None:
@@ -149,30 +157,48 @@ def _column(data: dict, where: str) -> Column:
     key = _key(data.get("key"), where)
     where = f"{where}.{key}"
     low, high = _range(data, where)
+    kind = _kind(data.get("kind"), where, COLUMN_KINDS)
+    options = _options(data, where)
+    if kind == QuestionKind.CHOICE and not options:
+        raise DefinitionError(f"{where}: a choice column needs options")
+    if options and kind != QuestionKind.CHOICE:
+        raise DefinitionError(f"{where}: only choice columns have options")
+    unknown = set(data) - {"key", "kind", "label", "max_length", "min", "max", "options",
+                           "group", "help"}
+    if unknown:
+        raise DefinitionError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
     return Column(
         key=key,
-        kind=_kind(data.get("kind"), where, COLUMN_KINDS),
+        kind=kind,
         label=_text(data.get("label"), where),
         max_length=data.get("max_length"),
         min=low,
         max=high,
+        options=options,
+        group=_text(data.get("group"), where, required=False),
+        help=_text(data.get("help"), where, required=False),
     )
+
+
+def _options(data: dict, where: str) -> tuple[Option, ...]:
+    options = tuple(
+        Option(value=_key(o.get("value"), where), label=_text(o.get("label"), where))
+        for o in data.get("options") or ()
+    )
+    values = [o.value for o in options]
+    if len(set(values)) != len(values):
+        raise DefinitionError(f"{where}: duplicate option values")
+    return options
 
 
 def _question(data: dict, where: str) -> Question:
     key = _key(data.get("key"), where)
     where = f"{where}: question {key!r}"
     kind = _kind(data.get("kind"), where, set(QuestionKind))
-    options = tuple(
-        Option(value=_key(o.get("value"), where), label=_text(o.get("label"), where))
-        for o in data.get("options") or ()
-    )
+    options = _options(data, where)
     if kind in (QuestionKind.CHOICE, QuestionKind.MULTI):
         if not options:
             raise DefinitionError(f"{where}: a {kind.value} question needs options")
-        values = [o.value for o in options]
-        if len(set(values)) != len(values):
-            raise DefinitionError(f"{where}: duplicate option values")
     elif options:
         raise DefinitionError(f"{where}: only choice questions have options")
     columns = tuple(_column(c, where) for c in data.get("columns") or ())
@@ -187,9 +213,15 @@ def _question(data: dict, where: str) -> Question:
     if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
         raise DefinitionError(f"{where}: max_length must be a positive whole number")
     unknown = set(data) - {"key", "kind", "label", "help", "required", "max_length", "min",
-                           "max", "options", "columns", "max_rows", "catalogue", "role_only"}
+                           "max", "options", "columns", "max_rows", "catalogue", "role_only",
+                           "layout", "item_label"}
     if unknown:
         raise DefinitionError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
+    layout = data.get("layout", "table")
+    if layout not in ("table", "cards"):
+        raise DefinitionError(f"{where}: layout is table or cards, not {layout!r}")
+    if layout == "cards" and kind != QuestionKind.ROWS:
+        raise DefinitionError(f"{where}: only rows questions are laid out as cards")
     low, high = _range(data, where)
     max_rows = data.get("max_rows", 30)
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
@@ -208,6 +240,8 @@ def _question(data: dict, where: str) -> Question:
         max_rows=max_rows,
         catalogue=bool(data.get("catalogue", False)),
         role_only=bool(data.get("role_only", False)),
+        layout=layout,
+        item_label=_text(data.get("item_label"), where, required=False),
     )
 
 

@@ -10,7 +10,13 @@ from laks.models.modules import (
     StateChange,
     UnitModule,
 )
-from laks.models.organisation import ModuleDue, Municipality, Programme, Unit
+from laks.models.organisation import (
+    ModuleDue,
+    Municipality,
+    Programme,
+    SharedMeasure,
+    Unit,
+)
 from laks.models.users import Membership, User
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "ModuleDue",
     "Municipality",
     "Programme",
+    "SharedMeasure",
     "StateChange",
     "Unit",
     "UnitModule",

@@ -47,6 +47,9 @@ class Programme(Base):
     module_dues: Mapped[list[ModuleDue]] = relationship(
         back_populates="programme", cascade="all, delete-orphan", order_by="ModuleDue.position"
     )
+    shared_measures: Mapped[list[SharedMeasure]] = relationship(
+        back_populates="programme", cascade="all, delete-orphan",
+        order_by="SharedMeasure.position")
 
     __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period_in_order"),)
 
@@ -56,6 +59,37 @@ class Programme(Base):
 
     def due_on(self, module_key: str) -> date | None:
         return next((d.due_on for d in self.module_dues if d.module_key == module_key), None)
+
+
+class SharedMeasure(Base):
+    """A measure the network asks every unit of a programme to report in its test log (a
+    fælles måling), so that the programme's overview can set the units side by side and sum
+    them. The units' data points are in their own test logs, under the key "f-<key>"."""
+
+    __tablename__ = "shared_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # laks.testlog.MEASURE_KINDS
+    better: Mapped[str] = mapped_column(String(10))  # laks.testlog.BETTER
+    goal: Mapped[float | None]
+    position: Mapped[int]
+
+    programme: Mapped[Programme] = relationship(back_populates="shared_measures")
+
+    __table_args__ = (
+        UniqueConstraint("programme_id", "key"),
+        CheckConstraint("kind IN ('count', 'proportion')", name="kind_known"),
+        CheckConstraint("better IN ('up', 'down')", name="better_known"),
+    )
+
+    def as_measure(self) -> dict:
+        """The measure as a unit's test log holds its own (laks.services.testlog)."""
+        return {"key": f"f-{self.key}", "name": self.name, "kind": self.kind,
+                "better": self.better, "goal": self.goal, "baseline": None,
+                "shared": self.key}
 
 
 class ModuleDue(Base):
