@@ -223,10 +223,13 @@ class ChartPoint:
 FONT = "'Laks Plex', 'IBM Plex Sans', sans-serif"
 INK, GREY, LIGHT, GRID = "#1b2733", "#4f5b66", "#b4bcc4", "#e2e6ea"
 DATA, SIGNAL, GOAL, BAND = "#0f3b5f", "#b54708", "#1d6b35", "#eceff3"
-SIZE, TITLE = 18, 21   # font sizes: everything, and the title
-LEADING = 22           # from one line of text to the next
-CHAR = 0.58            # the average width of a character, in font sizes (IBM Plex Sans)
-MARKER, DIAMOND = 6, 10  # circle radius, diamond half-diagonal
+SIZE, TITLE = 20, 22   # font sizes: everything, and the title
+LEADING = 24           # from one line of text to the next
+#: Character widths in font sizes, a little over IBM Plex Sans's (and near DejaVu Sans's,
+#: the fallback): an SVG cannot measure its text, so labels are spaced by these.
+NARROW, DIGIT, WIDE, OTHER = 0.32, 0.6, 0.88, 0.56
+_NARROW_CHARS, _WIDE_CHARS = set(" .,:;()[]!|'\"iljtfrI-"), set("mwMW%@æÆ")
+MARKER, DIAMOND = 6.5, 10.5  # circle radius, diamond half-diagonal
 
 
 @dataclass(frozen=True)
@@ -356,8 +359,16 @@ def _n(value: float) -> str:
 
 
 def _width(text: str, size: float = SIZE) -> float:
-    """Roughly how wide ``text`` is drawn (an SVG cannot measure; a little generous)."""
-    return len(text) * size * CHAR
+    """Roughly how wide ``text`` is drawn (a little generous)."""
+    return size * sum(_char_width(char) for char in text)
+
+
+def _char_width(char: str) -> float:
+    if char.isdigit():
+        return DIGIT
+    if char in _NARROW_CHARS:
+        return NARROW
+    return WIDE if char in _WIDE_CHARS else OTHER
 
 
 def _text(x: float, y: float, text: str, *, size: float = SIZE, anchor: str = "start",
@@ -369,8 +380,11 @@ def _text(x: float, y: float, text: str, *, size: float = SIZE, anchor: str = "s
 
 def _title_text(title: str, width: int) -> str:
     """The title, shortened with "…" where it would not fit (the <title> holds it all)."""
-    fits = int((width - 16) / (TITLE * CHAR))
-    shown = title if len(title) <= fits else title[: max(fits - 1, 1)].rstrip() + "…"
+    room, shown = width - 16, title
+    if _width(title, TITLE) > room:
+        while len(shown) > 1 and _width(shown + "…", TITLE) > room:
+            shown = shown[:-1]
+        shown = shown.rstrip() + "…"
     return _text(8, TITLE + 5, shown, size=TITLE, bold=True, cls="chart-title")
 
 
@@ -514,7 +528,8 @@ def _cycle_rows(xs: list[float]) -> list[int | None]:
 def _cycles(frame: _Frame, cycles: Sequence[tuple[date, str]], rows: list[int | None],
             locale: Locale) -> str:
     """Each PDSA cycle at its start date: its label above the plot, a faint guide down
-    through the plot and a tick on the time axis; what was tested in its tooltip."""
+    through the plot and a tick on the time axis; what was tested in its tooltip. Where
+    cycles lie too close for their labels, the unlabelled ones keep only the tick."""
     if not cycles:
         return ""
     base = frame.top - 16
@@ -525,13 +540,15 @@ def _cycles(frame: _Frame, cycles: Sequence[tuple[date, str]], rows: list[int | 
         tooltip = f"{name}, {_date_text(day, locale)}"
         if what and what != name:
             tooltip += f": {what}"
-        label = "" if row is None else _text(x, base - row * LEADING, name, anchor="middle",
-                                             bold=True, cls="cycle-label")
+        label = guide = ""  # a cycle without room for its label keeps only its tick
+        if row is not None:
+            label = _text(x, base - row * LEADING, name, anchor="middle", bold=True,
+                          cls="cycle-label")
+            guide = (f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{_n(frame.top - 6)}" '
+                     f'y2="{_n(frame.bottom)}" stroke="{LIGHT}" stroke-width="1.2" '
+                     f'stroke-dasharray="5 4"/>')
         parts.append(
-            f'<g class="cycle"><title>{_esc(tooltip)}</title>'
-            f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{_n(frame.top - 6)}" '
-            f'y2="{_n(frame.bottom)}" stroke="{LIGHT}" stroke-width="1.2" '
-            f'stroke-dasharray="5 4"/>'
+            f'<g class="cycle"><title>{_esc(tooltip)}</title>{guide}'
             f'<line class="cycle-tick" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(frame.bottom - 9)}" '
             f'y2="{_n(frame.bottom + 4)}" stroke="{INK}" stroke-width="2.5"/>{label}</g>')
     return "".join(parts)

@@ -376,6 +376,18 @@ def test_runchart_count_axis_has_round_ticks_from_zero(app):
     assert 3 <= len(values) <= 7
 
 
+def _plex_width(weight: int = 400):
+    """Text → its width in font sizes, from IBM Plex Sans's own metrics."""
+    from fontTools.ttLib import TTFont
+
+    from laks.render.assets import font_files
+
+    with TTFont(str(font_files()[(weight, "normal")])) as font:
+        cmap, em = font.getBestCmap(), font["head"].unitsPerEm
+        widths = {char: font["hmtx"][name][0] / em for char, name in cmap.items()}
+    return lambda text: sum(widths[ord(char)] for char in text)
+
+
 def test_runchart_time_axis_is_by_date_in_danish_and_thinned(app):
     values = [10 + (i * 7) % 5 for i in range(60)]
     root = _parse(_draw(values))
@@ -383,11 +395,11 @@ def test_runchart_time_axis_is_by_date_in_danish_and_thinned(app):
     texts = [el.text for el in labels]
     assert texts[0] == "3. mar." and texts[-1] == "20. apr."  # first and last week
     assert 3 <= len(labels) < 20
-    xs = [float(el.get("x")) for el in labels]
-    for (a, xa), (b, xb) in zip(zip(texts, xs, strict=True), list(zip(texts, xs,
-                                                                       strict=True))[1:],
-                                strict=False):
-        assert xb - xa > (len(a) + len(b)) / 2 * 18 * 0.55  # never overlapping
+    measure = _plex_width()
+    size = float(labels[0].get("font-size"))
+    spans = [(float(el.get("x")), measure(el.text) * size / 2) for el in labels]
+    for (xa, half_a), (xb, half_b) in zip(spans, spans[1:], strict=False):
+        assert (xb - half_b) - (xa + half_a) >= 4  # never overlapping, as IBM Plex draws them
     assert [el.text for el in _with_class(root, "x-year")] == ["2025", "2026"]
 
 
@@ -429,8 +441,11 @@ def test_runchart_long_title_is_shortened_in_the_drawing_only(app):
     title = "Andel af de inviterede borgere i målgruppen der møder op til første samtale"
     root = _parse(_draw(NO_SIGNAL, title=title))
     assert root.find(f"{SVG}title").text == title
-    shown = _with_class(root, "chart-title")[0].text
-    assert shown.endswith("…") and len(shown) < len(title)
+    shown = _with_class(root, "chart-title")[0]
+    assert shown.text.endswith("…") and len(shown.text) < len(title)
+    assert title.startswith(shown.text[:-1])
+    right = float(shown.get("x")) + _plex_width(600)(shown.text) * float(shown.get("font-size"))
+    assert right <= 640  # inside the chart, as IBM Plex draws it
 
 
 def test_runchart_two_charts_have_their_own_ids(app):
