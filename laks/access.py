@@ -112,6 +112,8 @@ RULES: dict[str, Rule] = {
     "definition.edit": is_admin,
     # Network-wide overviews.
     "programme.view": is_admin | is_observer,
+    # The measures a programme asks every unit to report (fælles målinger).
+    "programme.measures": is_admin,
     "user.list": is_admin,
     "audit.view": is_admin,
     # The inspiration catalogue: the unit's tovholder consents to publishing its case; the

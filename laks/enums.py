@@ -212,6 +212,8 @@ AUDIT_ACTION_LABELS = {
     "module.comment": _l("Comment added"),
     "municipality.create": _l("Municipality created"),
     "programme.create": _l("Programme created"),
+    "programme.shared_measure_add": _l("Shared measure added"),
+    "programme.shared_measure_delete": _l("Shared measure removed"),
     "unit.create": _l("Unit created"),
     "catalogue.consent": _l("Consented to publishing the case"),
     "catalogue.consent_withdraw": _l("Consent to publishing withdrawn"),

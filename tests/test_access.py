@@ -32,6 +32,7 @@ EXPECTED = {
     "module.comment": {"staff_own", "tovholder_own", "facilitator_own", "admin"},
     "definition.edit": {"admin"},
     "programme.view": {"admin", "observer"},
+    "programme.measures": {"admin"},
     "user.list": {"admin"},
     "audit.view": {"admin"},
     "catalogue.consent": {"tovholder_own"},

@@ -292,6 +292,31 @@ def rows_hint(q: Question) -> str:
     return f"{_help(q)} {limit}" if q.help else limit
 
 
+def build_row_form(q: Question) -> type[ModuleFormBase]:
+    """A form for one row of the rows question ``q`` on a page of its own (a PDSA cycle):
+    the row's columns, built as in the module form, with the module's version."""
+    return type(f"RowForm_{q.key}", (ModuleFormBase,),
+                {c.key: _column_field(c) for c in q.columns})
+
+
+def row_from_form(q: Question, form) -> dict | None:
+    """The row as stored (JSON), or None when every cell is empty."""
+    return _row_to_json(q, {c.key: form[c.key].data for c in q.columns})
+
+
+def row_form_data(q: Question, row: dict | None) -> dict:
+    """A stored row as the row form's data."""
+    return _row_form_data(q, row or {})
+
+
+def _row_form_data(q: Question, row: dict) -> dict:
+    return {c.key: (Decimal(str(row[c.key])) if c.kind == QuestionKind.NUMBER
+                    and row.get(c.key) is not None else
+                    _parse_date(row.get(c.key)) if c.kind == QuestionKind.DATE
+                    else row.get(c.key))
+            for c in q.columns}
+
+
 def _rows_field(q: Question):
     row_form = type(f"Row_{q.key}", (Form,), {c.key: _column_field(c) for c in q.columns})
     return RowsField(FormField(row_form), str(q.label), min_entries=1,
@@ -389,14 +414,7 @@ def form_data(spec: ModuleSpec, answers: dict) -> dict:
         elif q.kind == QuestionKind.DATE:
             value = _parse_date(value)
         elif q.kind == QuestionKind.ROWS:
-            value = [
-                {c.key: (Decimal(str(r[c.key])) if c.kind == QuestionKind.NUMBER
-                         and r.get(c.key) is not None else
-                         _parse_date(r.get(c.key)) if c.kind == QuestionKind.DATE
-                         else r.get(c.key))
-                 for c in q.columns}
-                for r in (value or [])
-            ] or [{}]
+            value = [_row_form_data(q, r) for r in (value or [])] or [{}]
         elif q.kind == QuestionKind.MULTI:
             value = list(value or [])
         data[q.key] = value

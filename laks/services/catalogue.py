@@ -31,6 +31,7 @@ from laks.extensions import db
 from laks.models import CaseConsent, Edition, EditionCase, Programme, Unit, UnitModule, User, utcnow
 from laks.privacy import CONTACT_DETAILS_MESSAGES, any_cpr, contact_details
 from laks.rendering import first_sentence, plain_words
+from laks.services.testlog_charts import measure_chart
 
 CASE_FORMAT = 1
 
@@ -221,9 +222,25 @@ def case_content(unit: Unit, answers: dict[str, dict] | None = None) -> dict:
         "transferability": _text(get("transferability")),
         "anchoring": _text(get("anchoring")),
         "contact_role": _text(get("contact_role")),
-        "chart_svg": None,
-        "chart_alt": None,
+        **_case_chart(unit, answers.get("afproevning") or {}),
     }
+
+
+def _case_chart(unit: Unit, log: dict) -> dict:
+    """The run chart of the case's chapter: the first of the unit's measures (its own, then
+    its programme's shared ones) that has measurements in the approved test log, drawn with
+    the small-number rule; None when there is none."""
+    points = log.get("points") or {}
+    measures = [m for m in log.get("measures") or [] if isinstance(m, dict)]
+    if not any(points.get(m.get("key")) for m in measures) and any(
+            key.startswith("f-") for key in points):
+        measures += [m.as_measure() for m in unit.programme.shared_measures]
+    for measure in measures:
+        if points.get(measure.get("key")):
+            chart = measure_chart(measure, points[measure["key"]], log.get("cycles") or [],
+                                  public=True)
+            return {"chart_svg": chart.svg, "chart_alt": f"{measure['name']}: {chart.reading}"}
+    return {"chart_svg": None, "chart_alt": None}
 
 
 def missing_case_fields(content: dict) -> list[str]:

@@ -10,10 +10,12 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from laks import testlog as checks
 from laks.enums import MODULE_KEYS, ModuleState, Role
 from laks.extensions import db
 from laks.models import Membership, Municipality, Programme, Unit, User
 from laks.services import modules as module_service
+from laks.services import testlog
 from laks.services.definitions import get_spec
 
 
@@ -70,9 +72,12 @@ def load_demo_content(folder: Path) -> list[str]:
                 continue
             spec = get_spec(key)
             answers = _plain(content.get("answers") or {})
-            unknown = set(answers) - set(spec.questions_by_key)
+            extra = set(testlog.ANSWER_KEYS) if key == testlog.MODULE_KEY else set()
+            unknown = set(answers) - set(spec.questions_by_key) - extra
             if unknown:
                 raise DemoContentError(f"{path.name}: {key} has no questions {sorted(unknown)}")
+            if key == testlog.MODULE_KEY:
+                _check_test_log(answers, unit.programme, path.name)
             module_service.save_answers(unit_module, answers, actor=staff, base_version=0)
             target = ModuleState(content.get("state", "draft"))
             if target != ModuleState.DRAFT:
@@ -87,6 +92,28 @@ def load_demo_content(folder: Path) -> list[str]:
             filled.append(f"{unit.title}: {key} ({target.value})")
     filled += publish_demo_catalogue()
     return filled
+
+
+def _check_test_log(answers: dict, programme, where: str) -> None:
+    """The demo's measures, points and reach pass the checks a unit's input does."""
+    period = testlog.programme_period(programme)
+    for measure in answers.get("measures") or []:
+        raw = {k: "" if measure.get(k) is None else str(measure[k])
+               for k in ("name", "kind", "better", "goal", "baseline")}
+        _checked, problems = checks.check_measure(raw)
+        points = (answers.get("points") or {}).get(measure["key"]) or []
+        for point in points:
+            raw = {k: str(point[k]) for k in ("date", "value", "numerator", "denominator")
+                   if k in point}
+            problems += checks.check_point(measure, raw, period)[1]
+        if problems:
+            raise DemoContentError(f"{where}: measure {measure['key']}: "
+                                   f"{'; '.join(str(p.message) for p in problems)}")
+    for row in answers.get("reach") or []:
+        problems = checks.check_reach({k: str(v) for k, v in row.items()}, period)[1]
+        if problems:
+            raise DemoContentError(f"{where}: reach {row.get('date')}: "
+                                   f"{'; '.join(str(p.message) for p in problems)}")
 
 
 DEMO_EDITION_TITLE = "Inspirationskatalog – LAKS"

@@ -93,12 +93,13 @@ def register(app: Flask) -> None:
         home,
         modules,
         public,
+        testlog,
         units,
     )
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use it
     for module in (public, auth, home, units, modules, admin, definitions, catalogue_admin,
-                   catalogue_unit):
+                   catalogue_unit, testlog):
         app.register_blueprint(module.bp)
     from laks.views import catalogue_public, programme_public  # the public catalogue
 
@@ -115,6 +116,25 @@ def register(app: Flask) -> None:
     app.before_request(_refuse_nul_in_query)
 
 
+def _groupby_first(items, attribute: str) -> list[tuple[str, list]]:
+    """``items`` in runs of the same ``attribute`` (as text), in their order – unlike
+    Jinja's groupby, which sorts: columns keep the order of the definition."""
+    runs: list[tuple[str, list]] = []
+    for item in items:
+        value = getattr(item, attribute, None)
+        label = str(value) if value is not None else ""
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(item)
+        else:
+            runs.append((label, [item]))
+    return runs
+
+
+def _filled_keys(row: dict) -> list[str]:
+    """The keys of a row whose values are not empty."""
+    return [key for key, value in (row or {}).items() if value not in (None, "", [])]
+
+
 def _register_filters(app: Flask) -> None:
     """Filters for reading answers back: sanitised markdown and ISO dates in local form."""
     from laks.enums import QUESTION_KIND_LABELS
@@ -122,5 +142,6 @@ def _register_filters(app: Flask) -> None:
     from laks.rendering import format_iso_date, render_markdown
 
     app.jinja_env.filters.update(markdown=render_markdown, isodate=format_iso_date,
-                                 small_count=small_count)
+                                 small_count=small_count, groupby_first=_groupby_first,
+                                 select_filled=_filled_keys)
     app.jinja_env.globals.update(kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]))

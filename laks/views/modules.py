@@ -71,7 +71,15 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
         step_form=EmptyForm(formdata=None),
         since_review=changes_since_review(unit_module, spec),
         steps=queries.module_steps(unit_module.unit),
+        row_link=_cycle_link(unit_module),
     ), status
+
+
+def _cycle_link(unit_module: UnitModule):
+    """Module 4's cycles each have a page of their own: the link to cycle n."""
+    if unit_module.module_key != "afproevning":
+        return None
+    return lambda number: url_for("testlog.cycle", unit_id=unit_module.unit_id, number=number)
 
 
 @bp.get("/<module_key>")
