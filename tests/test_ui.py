@@ -315,17 +315,35 @@ def test_ui_delete_row_that_is_not_there_keeps_everything(client, login, team, i
 def test_ui_rows_read_back_as_a_table_with_labels_for_cards(client, login, team):
     from laks.services import modules as service
 
-    um = service.unit_module_for(team.unit, "afproevning")
-    service.save_answers(um, {"cycles": [
-        {"date": "2026-03-02", "did": "Ringede\ndagen før", "saw": "Flere kom", "count": 5}]},
-        actor=team.tovholder, base_version=0)
+    um = service.unit_module_for(team.unit, "handleplan")
+    service.save_answers(um, {"activities": [
+        {"who": "Sygeplejerske", "what": "Ringer\ndagen før", "where": "Centret",
+         "when": "Uge 1"}]}, actor=team.tovholder, base_version=0)
     db.session.commit()
     login(team.facilitator)  # reads, cannot edit
-    page = client.get(_rows_url(team, "afproevning")).get_data(as_text=True)
+    page = client.get(_rows_url(team, "handleplan")).get_data(as_text=True)
     assert '<table class="table table--zebra rows-read">' in page
-    assert '<td data-label="Dato">2. marts 2026</td>' in page
-    assert '<td data-label="Hvad gjorde vi">Ringede\ndagen før</td>' in page
-    assert '<td data-label="Antal borgere">5</td>' in page
+    assert '<td data-label="Hvem">Sygeplejerske</td>' in page
+    assert '<td data-label="Hvad">Ringer\ndagen før</td>' in page
+
+
+def test_ui_pdsa_cycles_read_back_as_cards_in_their_phases(client, login, team):
+    """Module 4's cycles are cards: each under its number and change, its answers under the
+    PDSA phases, the decision in words, and a link to the cycle's own page."""
+    from laks.services import modules as service
+
+    um = service.unit_module_for(team.unit, "afproevning")
+    service.save_answers(um, {"cycles": [
+        {"date": "2026-03-02", "change": "Ring dagen før", "prediction": "Flere møder op",
+         "did": "Ringede\ndagen før", "saw": "Flere kom", "count": 5, "decision": "adopt"}]},
+        actor=team.tovholder, base_version=0)
+    db.session.commit()
+    login(team.facilitator)
+    page = client.get(_rows_url(team, "afproevning")).get_data(as_text=True)
+    assert f'<a href="/enheder/{team.unit.id}/afproevning/cyklusser/1">Cyklus 1: Ring dagen før</a>' in page
+    plan, do = page.index('row-card-group">Planlæg'), page.index('row-card-group">Udfør')
+    assert plan < page.index("Flere møder op") < do < page.index("Ringede\ndagen før")
+    assert "<dd>Fasthold ændringen</dd>" in page and "<dd>2. marts 2026</dd>" in page
 
 
 def stored_module(team, key):
