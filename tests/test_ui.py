@@ -340,7 +340,8 @@ def test_ui_pdsa_cycles_read_back_as_cards_in_their_phases(client, login, team):
     db.session.commit()
     login(team.facilitator)
     page = client.get(_rows_url(team, "afproevning")).get_data(as_text=True)
-    assert f'<a href="/enheder/{team.unit.id}/afproevning/cyklusser/1">Cyklus 1: Ring dagen før</a>' in page
+    link = f'<a href="/enheder/{team.unit.id}/afproevning/cyklusser/1">'
+    assert f"{link}Cyklus 1: Ring dagen før</a>" in page
     plan, do = page.index('row-card-group">Planlæg'), page.index('row-card-group">Udfør')
     assert plan < page.index("Flere møder op") < do < page.index("Ringede\ndagen før")
     assert "<dd>Fasthold ændringen</dd>" in page and "<dd>2. marts 2026</dd>" in page
