@@ -309,7 +309,8 @@ def _layout(points: Sequence[ChartPoint], analysis: Analysis, goal: float | None
     first, last = min(days).toordinal(), max(days).toordinal()
     if first == last:
         first, last = first - 1, last + 1
-    left = 18 + max(_width(text) for text in left_texts)
+    first_label = _width(_date_text(min(p.date for p in points), locale)) / 2
+    left = max(18 + max(_width(text) for text in left_texts), first_label - _Frame.PAD + 4)
     right = width - 18 - _line_label_width(analysis)
     frame = _Frame(left, 0, right, 1, first, last, low, high)
     rows = _cycle_rows([frame.x(day) for day, _what in cycles])

@@ -403,6 +403,15 @@ def test_runchart_time_axis_is_by_date_in_danish_and_thinned(app):
     assert [el.text for el in _with_class(root, "x-year")] == ["2025", "2026"]
 
 
+def test_runchart_first_date_is_labelled_even_beside_a_narrow_value_axis(app):
+    values = [1, 2, 3, 2, 1, 3, 2, 1, 2, 3, 1]  # ticks "0"…"3": a narrow left margin
+    root = _parse(_draw(values, points=_weekly(values, start=date(2025, 11, 30))))
+    first = _with_class(root, "x-label")[0]
+    assert first.text == "30. nov."
+    half = _plex_width()(first.text) * float(first.get("font-size")) / 2
+    assert float(first.get("x")) - half >= 0  # inside the chart
+
+
 def test_runchart_points_are_placed_by_date(app):
     days = [date(2025, 1, 6), date(2025, 1, 7), date(2025, 1, 7), date(2025, 2, 17)]
     points = [ChartPoint(day, v) for day, v in zip(days, [3, 5, 6, 4], strict=True)]
