@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from laks import testlog as checks
@@ -90,7 +91,10 @@ def load_demo_content(folder: Path) -> list[str]:
                 author = facilitator if comment.get("by") == "facilitator" else staff
                 module_service.add_comment(unit_module, comment["text"], actor=author)
             filled.append(f"{unit.title}: {key} ({target.value})")
-    filled += publish_demo_catalogue()
+    # The seed runs outside any request (from the command line): the cases' run charts and
+    # their readings are frozen in the edition in Danish, the catalogue's language.
+    with force_locale("da"):
+        filled += publish_demo_catalogue()
     return filled
 
 
