@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request, session, url_for
+from flask import current_app, has_request_context, request, session, url_for
 from flask_babel import format_date, format_time, gettext
 
 #: Each language in its own name: a language switcher never translates these.
@@ -20,7 +20,10 @@ BABEL_LOCALES = {"da": "da", "en": "en_GB"}
 
 
 def current_language() -> str:
-    """The visitor's chosen language code if laks offers it, otherwise ``"da"``."""
+    """The visitor's chosen language code if laks offers it, otherwise ``"da"`` – also
+    outside a request (a background job, the command line), where there is no visitor."""
+    if not has_request_context():
+        return "da"
     chosen = session.get("lang")
     return chosen if chosen in current_app.config["LAKS_LOCALES"] else "da"
 

@@ -49,7 +49,10 @@ def test_case_content_has_the_shared_format(complete):
     assert case["changed"].startswith("Vi indfører **individuel målsætning")
     assert case["tested"].startswith("- Samtaleguiden")
     assert case["contact_role"].startswith("Fysioterapeut med ansvar")
-    assert case["chart_svg"] is None
+    # The run chart of its first measure, from the approved test log (module 4).
+    assert case["chart_svg"].lstrip().startswith("<svg")
+    assert case["chart_alt"].startswith("Kortuddannedes fremmøde til holdtræning")
+    assert "Tegn på forbedring" in case["chart_alt"]
     assert catalogue.missing_case_fields(case) == []
 
 
