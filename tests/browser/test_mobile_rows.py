@@ -109,10 +109,15 @@ def test_browser_rows_are_cards_on_a_phone(page, log_in, filled):
     page.set_viewport_size({"width": 1280, "height": 900})
     _log_in_as(page, filled.other_staff)
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(f"/enheder/{filled.other_unit.id}/moduler/afproevning")
+    page.goto(f"/enheder/{filled.other_unit.id}/moduler/handleplan")
     read = page.locator(".rows-read td").first
     heading = read.evaluate("el => getComputedStyle(el, '::before').content")
-    assert heading == '"Dato"'
+    assert heading == '"Hvem"'
+    assert _page_width(page) <= 375
+    check_page(page, "module-handleplan-read-cards", screenshot=False)
+    # Module 4's PDSA cycles are cards on every screen: twenty of them fit a phone too.
+    page.goto(f"/enheder/{filled.other_unit.id}/moduler/afproevning")
+    expect(page.locator("ol.row-cards > li")).to_have_count(20)
     assert _page_width(page) <= 375
     check_page(page, "module-afproevning-read-cards", screenshot=False)
 
