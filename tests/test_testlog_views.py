@@ -339,3 +339,22 @@ def test_testlog_public_proportions_built_on_few_citizens_are_left_out(app):
     assert [d for d, _v, _s in chart.rows] == ["2026-03-02", "2026-03-16"]
     assert chart.hidden == 1
     assert "1 måling er ikke vist" in chart.reading
+
+
+def test_testlog_deleting_a_measure_needs_the_box_ticked(client, login, team):
+    login(team.tovholder)
+    add_measure(client, team)
+    key = measure_key(team)
+    client.post(f"{base(team)}/maalinger/{key}/punkter", data={
+        "version": version(team), "date": "2.3.2026", "value": "7"})
+    refused = client.post(f"{base(team)}/maalinger/{key}/slet",
+                          data={"version": version(team)})
+    assert refused.status_code == 302
+    assert "Intet blev slettet" in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    assert stored(team)["points"][key]
+    deleted = client.post(f"{base(team)}/maalinger/{key}/slet",
+                          data={"version": version(team), "confirm": "yes"})
+    assert deleted.status_code == 302
+    answers = stored(team)
+    assert not answers["measures"] and key not in answers["points"]

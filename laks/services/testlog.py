@@ -22,6 +22,7 @@ from laks.audit import record
 from laks.extensions import db
 from laks.models import Programme, SharedMeasure, Unit, UnitModule, User
 from laks.privacy import small_count
+from laks.rendering import format_iso_date
 from laks.services import modules as module_service
 
 MODULE_KEY = "afproevning"
@@ -292,7 +293,8 @@ def shared_overview(programme: Programme) -> list[SharedOverview]:
             latest = ""
             if points:
                 last = max(points, key=lambda p: p.get("date", ""))
-                latest = f"{point_label(measure, last, public=True)} ({last.get('date', '')})"
+                latest = (f"{point_label(measure, last, public=True)} "
+                          f"({format_iso_date(last.get('date', ''))})")
             rows.append(SharedRow(unit, len(points), latest,
                                   _sum_label(measure, unit_sum) if points else ""))
         out.append(SharedOverview(shared, rows, _sum_label(measure, sums)))

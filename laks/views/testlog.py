@@ -316,6 +316,10 @@ def delete_measure(unit_module: UnitModule):
     locked = _locked(unit_module)
     if locked:
         return locked
+    if request.form.get("confirm") != "yes":
+        flash(_("Nothing was deleted: tick the box to confirm that the measure and all its "
+                "measurements are to be deleted."), "error")
+        return redirect(_measures_url(unit_module, f"measure-{key}"))
     user = current_user._get_current_object()
     return _saved(unit_module, lambda: service.delete_measure(
         log, key, actor=user, base_version=_version()),
