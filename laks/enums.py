@@ -103,6 +103,15 @@ CATALOGUE_GROUPING_LABELS = {
 }
 
 
+class MailStatus(enum.StrEnum):
+    """Where a mail is: waiting to be sent (or sent again after a failure), handed to the
+    SMTP server or written to the outbox, or given up on after the last attempt."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class BuildStatus(enum.StrEnum):
     """Where an edition's PDF is: never built, waiting, being built, ready, or failed (the
     previous file, if any, stays in place)."""

@@ -3,6 +3,7 @@
 from laks.models.audit import AuditEvent
 from laks.models.base import Base, utcnow
 from laks.models.catalogue import CaseConsent, Edition, EditionCase
+from laks.models.mail import MailMessage, Notification
 from laks.models.modules import (
     ModuleComment,
     ModuleDefinition,
@@ -25,10 +26,12 @@ __all__ = [
     "CaseConsent",
     "Edition",
     "EditionCase",
+    "MailMessage",
     "Membership",
     "ModuleComment",
     "ModuleDefinition",
     "ModuleRevision",
+    "Notification",
     "ModuleDue",
     "Municipality",
     "Programme",

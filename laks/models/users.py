@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,6 +37,15 @@ class User(UserMixin, Base):
     # Part of every session's identity (see get_id): rotating it ends every session of
     # this person on the server, whatever cookies are still around.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # The language of the person's mails and of the interface after signing in.
+    language: Mapped[str] = mapped_column(String(5), default="da", server_default="da")
+    # Two-factor sign-in (TOTP): the secret, once confirmed with a first code; the hashes
+    # of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recovery_codes: Mapped[list | None] = mapped_column(JSON)
+    # The kinds of notification the person has turned off (laks.enums.NotificationKind).
+    notifications_off: Mapped[list | None] = mapped_column(JSON)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
