@@ -120,6 +120,22 @@ RULES: dict[str, Rule] = {
     # network admin curates, publishes and withdraws editions.
     "catalogue.consent": is_tovholder_of_unit,
     "catalogue.curate": is_admin,
+    # Running the network from the browser: the network admin creates and edits
+    # programmes and units, moves units, decides who works in which unit (and who is its
+    # tovholder), creates people, invites, deactivates and reactivates them.
+    "programme.create": is_admin,
+    "programme.edit": is_admin,
+    "unit.create": is_admin,
+    "unit.edit": is_admin,
+    "unit.move": is_admin,
+    "unit.members": is_admin,
+    "user.create": is_admin,
+    "user.invite": is_admin,
+    "user.deactivate": is_admin,
+    "user.activate": is_admin,
+    # One's own profile: name, language and password.
+    "account.profile": signed_in,
+    "account.password": signed_in,
 }
 
 

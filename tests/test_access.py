@@ -37,6 +37,18 @@ EXPECTED = {
     "audit.view": {"admin"},
     "catalogue.consent": {"tovholder_own"},
     "catalogue.curate": {"admin"},
+    "programme.create": {"admin"},
+    "programme.edit": {"admin"},
+    "unit.create": {"admin"},
+    "unit.edit": {"admin"},
+    "unit.move": {"admin"},
+    "unit.members": {"admin"},
+    "user.create": {"admin"},
+    "user.invite": {"admin"},
+    "user.deactivate": {"admin"},
+    "user.activate": {"admin"},
+    "account.profile": set(WHO) - {"anonymous"},
+    "account.password": set(WHO) - {"anonymous"},
 }
 
 
