@@ -136,6 +136,9 @@ RULES: dict[str, Rule] = {
     # One's own profile: name, language and password.
     "account.profile": signed_in,
     "account.password": signed_in,
+    # The outbox: every mail laks queued or sent; a failed one can be sent again.
+    "mail.view": is_admin,
+    "mail.resend": is_admin,
 }
 
 

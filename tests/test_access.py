@@ -49,6 +49,8 @@ EXPECTED = {
     "user.activate": {"admin"},
     "account.profile": set(WHO) - {"anonymous"},
     "account.password": set(WHO) - {"anonymous"},
+    "mail.view": {"admin"},
+    "mail.resend": {"admin"},
 }
 
 
