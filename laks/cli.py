@@ -19,7 +19,7 @@ from laks.definitions import DefinitionError
 from laks.enums import BuildStatus, EditionStatus, ObserverGroup, Role
 from laks.extensions import db
 from laks.models import Edition, Municipality, Unit
-from laks.services import accounts, catalogue_pdf
+from laks.services import accounts, catalogue_pdf, mail
 from laks.services.demo import DemoContentError
 from laks.services.seed import SeedError, load_seed
 
@@ -120,8 +120,10 @@ def create_user_command(email, name, role, unit_specs, tovholder, group) -> None
         )
     except accounts.AccountError as exc:
         _fail(str(exc))
+    mail.send_invitation(user, actor=None)
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role.value}).")
+    click.echo(f"Invitation mail queued for {user.email}.")
     click.echo(f"Invitation link: {accounts.invitation_url(user)}")
 
 
@@ -142,10 +144,15 @@ def set_password_command(email, password) -> None:
 @user_cli.command("invite")
 @click.option("--email", required=True)
 def invite_command(email) -> None:
-    """Print a new invitation link (valid for LAKS_INVITATION_MAX_AGE seconds)."""
+    """Queue an invitation mail and print its link (valid for LAKS_INVITATION_MAX_AGE
+    seconds, once)."""
     user = _find_user(email)
-    if not user.active:
-        _fail(f"{user.email} is deactivated; activate the account first.")
+    try:
+        mail.send_invitation(user, actor=None)
+    except mail.MailError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Invitation mail queued for {user.email}.", err=True)
     click.echo(accounts.invitation_url(user))
 
 
@@ -248,8 +255,37 @@ def jobs_worker_command(burst: bool) -> None:
     jobs.run_rq_worker(current_app._get_current_object(), burst=burst)
 
 
+mail_cli = AppGroup("mail", help="The mail queue: send what is due.")
+
+
+@mail_cli.command("send")
+def mail_send_command() -> None:
+    """Send every queued mail whose next attempt has come, now (through LAKS_SMTP_URL, or
+    into the outbox folder), and say what was sent and what failed."""
+    try:
+        smtp = mail.smtp_settings()
+    except mail.MailError as exc:
+        _fail(str(exc))
+    waiting = mail.due_ids()
+    db.session.rollback()
+    if not waiting:
+        click.echo("No mail is waiting to be sent.")
+        return
+    sent, failed = mail.send_pending()
+    where = f"through {smtp.host}:{smtp.port}" if smtp else f"to {mail.outbox_dir()}"
+    click.echo(f"Sent {sent} mail{'' if sent == 1 else 's'} {where}; {failed} failed.")
+    for message in mail.recent_failures(waiting):
+        click.echo(f"  {message.to_address} ({message.kind}): {message.last_error} – "
+                   + ("given up" if message.status.value == "failed"
+                      else f"next attempt {message.next_attempt_at:%Y-%m-%d %H:%M} UTC"),
+                   err=True)
+    if failed:
+        raise click.ClickException("Some mails could not be sent (see above).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(mail_cli)

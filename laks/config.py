@@ -32,6 +32,11 @@ MIN_SECRET_KEY_BYTES = 32
 #: Failed logins allowed for one e-mail address, and from one network address.
 LOGIN_LIMIT = "5 per 15 minutes"
 LOGIN_ADDRESS_LIMIT = "30 per 15 minutes"
+#: Requests for a password-reset link or a new invitation, per e-mail and per address.
+RESET_LIMIT = "5 per hour"
+RESET_ADDRESS_LIMIT = "30 per hour"
+#: The sender of laks' mails when LAKS_MAIL_FROM is not set.
+MAIL_FROM = "laks <noreply@localhost>"
 
 
 def _number(name: str, default: float) -> float:
@@ -57,6 +62,18 @@ def from_environment(instance_path: str) -> dict:
         # The network that publishes the catalogue: the PDF's author and running header.
         "LAKS_NETWORK_NAME": os.environ.get("LAKS_NETWORK_NAME", "Sund By Netværket"),
         "LAKS_INVITATION_MAX_AGE": int(os.environ.get("LAKS_INVITATION_MAX_AGE", 7 * 24 * 3600)),
+        # A link to choose a new password works once, for this many seconds.
+        "LAKS_PASSWORD_RESET_MAX_AGE": int(os.environ.get("LAKS_PASSWORD_RESET_MAX_AGE", 3600)),
+        # Requests for such a link (or a new invitation) per e-mail and per network address.
+        "LAKS_RESET_LIMIT": os.environ.get("LAKS_RESET_LIMIT", RESET_LIMIT),
+        "LAKS_RESET_ADDRESS_LIMIT": os.environ.get("LAKS_RESET_ADDRESS_LIMIT",
+                                                   RESET_ADDRESS_LIMIT),
+        # Mail: sent through this SMTP server (smtp://user:pass@host:port, smtps://… for TLS,
+        # ?starttls=1); without one, mails are written as .eml files to the outbox folder.
+        "LAKS_SMTP_URL": os.environ.get("LAKS_SMTP_URL", ""),
+        "LAKS_MAIL_FROM": os.environ.get("LAKS_MAIL_FROM", MAIL_FROM),
+        # Empty: the folder "outbox" in the instance folder (laks.services.mail.outbox_dir).
+        "LAKS_OUTBOX_DIR": os.environ.get("LAKS_OUTBOX_DIR", ""),
         # Where counters of login attempts live: in memory (each process counts for itself)
         # unless a Redis server is given, which every worker and machine then shares.
         "LAKS_REDIS_URL": os.environ.get("LAKS_REDIS_URL", ""),

@@ -232,6 +232,11 @@ AUDIT_ACTION_LABELS = {
     "catalogue.edition_publish": _l("Catalogue edition published"),
     "catalogue.edition_withdraw": _l("Catalogue edition withdrawn"),
     "catalogue.edition_delete": _l("Draft catalogue edition deleted"),
+    "user.invite": _l("Invitation mailed"),
+    "auth.password_reset_request": _l("New password asked for"),
+    "auth.password_reset": _l("New password chosen from a mailed link"),
+    "auth.invitation_request": _l("New invitation link asked for"),
+    "mail.resend": _l("Mail sent again"),
 }
 
 

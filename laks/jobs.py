@@ -1,5 +1,5 @@
-"""Background jobs: work that must not run inside a web request – today, building an edition's
-PDF (laks.services.catalogue_pdf).
+"""Background jobs: work that must not run inside a web request – building an edition's PDF
+(laks.services.catalogue_pdf) and sending the mail queue (laks.services.mail).
 
 A job is asked for inside the request that needs it (publishing an edition calls
 :func:`enqueue_edition_pdf` before the request commits) and starts only once that
@@ -9,8 +9,9 @@ request that was rolled back. Who runs it depends on the configuration:
 - ``thread`` (the default): one daemon thread per process, started by the first web request
   the process serves. It builds what the requests of its own process ask for, and every
   minute (and when it starts) it looks for editions still queued – left by the command line
-  (``flask seed --demo``), or by a process that stopped. Several processes (gunicorn's
-  workers) may look at once: a build is claimed in one UPDATE, so only one of them builds.
+  (``flask seed --demo``), or by a process that stopped – and for mail that is due (new,
+  or waiting for its next attempt). Several processes (gunicorn's workers) may look at
+  once: a build or a mail is claimed in one UPDATE, so only one of them does it.
 - ``rq``, whenever ``LAKS_REDIS_URL`` is set: the job goes on an RQ queue in Redis, and
   ``flask --app laks jobs worker`` (any number of them, on any machine with the same
   database and instance folder) builds it.
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from laks.extensions import db
 from laks.models import Edition
-from laks.services import catalogue_pdf
+from laks.services import catalogue_pdf, mail
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,10 @@ JOB_TIMEOUT = 3600
 POLL_SECONDS = 60.0
 
 _PENDING = "laks_jobs_pending_editions"
+_MAIL_PENDING = "laks_jobs_mail_pending"
 _HOOKED = "laks_jobs_hooked"
+#: What the in-process worker's queue carries to say "send the mail that is due".
+MAIL = "mail"
 
 
 def mode(app: Flask | None = None) -> str:
@@ -70,6 +74,18 @@ def enqueue_edition_pdf(edition: Edition) -> None:
     pending = session.info.setdefault(_PENDING, [])
     if edition.id not in pending:
         pending.append(edition.id)
+    _hook(session)
+
+
+def enqueue_mail_sending() -> None:
+    """Ask for the mail queue to be sent once the caller's transaction commits (called by
+    laks.services.mail whenever it queues a mail)."""
+    session = db.session()
+    session.info[_MAIL_PENDING] = True
+    _hook(session)
+
+
+def _hook(session: Session) -> None:
     if not session.info.get(_HOOKED):
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_soft_rollback", _after_rollback)
@@ -78,25 +94,30 @@ def enqueue_edition_pdf(edition: Edition) -> None:
 
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(_PENDING, [])
-    if ids and has_app_context():
-        dispatch(current_app._get_current_object(), ids)
+    send_mail = session.info.pop(_MAIL_PENDING, False)
+    if (ids or send_mail) and has_app_context():
+        dispatch(current_app._get_current_object(), ids, mail=send_mail)
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)  # what the request asked for was not written
+        session.info.pop(_MAIL_PENDING, None)
 
 
-def dispatch(app: Flask, edition_ids: list[int]) -> None:
-    """Hand committed builds to whoever runs jobs here."""
+def dispatch(app: Flask, edition_ids: list[int], mail: bool = False) -> None:
+    """Hand committed builds (and, with ``mail``, the sending of queued mail) to whoever
+    runs jobs here."""
     how = mode(app)
     if how == "rq":
         for edition_id in edition_ids:
             enqueue_rq(app, edition_id)
+        if mail:
+            enqueue_rq_mail(app)
     elif how == "thread":
         worker = _workers.get(id(app))
         if worker is not None and worker.alive:
-            worker.submit(edition_ids)
+            worker.submit(edition_ids + ([MAIL] if mail else []))
         # Without a worker in this process (a command line), the builds stay queued for
         # the next web process's worker, or for `flask jobs run`.
 
@@ -119,6 +140,48 @@ def run_queued() -> list[int]:
     ids = catalogue_pdf.queued_edition_ids()
     db.session.remove()
     return [edition_id for edition_id in ids if run_edition_pdf(edition_id)]
+
+
+def run_mail(now=None) -> tuple[int, int]:
+    """Send the mail that is due (laks.services.mail.send_pending): ``(sent, failed)``.
+    An error of the sending itself is logged, never raised: the worker goes on."""
+    try:
+        return mail.send_pending(now)
+    except Exception:  # noqa: BLE001 - a job must not take its worker down
+        log.exception("sending mail failed")
+        return 0, 0
+    finally:
+        db.session.remove()
+
+
+def rq_mail_job() -> tuple[int, int]:
+    """The RQ job that sends due mail; when mail waits for a later attempt, it schedules
+    itself for then (the worker runs RQ's scheduler)."""
+    if not has_app_context():
+        raise RuntimeError("Start the worker with `flask --app laks jobs worker`.")
+    result = run_mail()
+    later = mail.next_attempt_at()
+    db.session.remove()
+    if later is not None:
+        from redis.exceptions import RedisError
+
+        try:
+            rq_queue(current_app._get_current_object()).enqueue_at(
+                later, rq_mail_job, job_id="laks-mail-retry", description="mail, next attempt")
+        except RedisError as error:
+            log.warning("could not schedule the next mail attempt on Redis: %s", error)
+    return result
+
+
+def enqueue_rq_mail(app: Flask) -> None:
+    """Put a mail-sending job on the RQ queue. If Redis cannot be reached the mail stays
+    queued in the database, and a worker sends it when it starts."""
+    from redis.exceptions import RedisError
+
+    try:
+        rq_queue(app).enqueue(rq_mail_job, description="mail")
+    except RedisError as error:
+        log.warning("could not queue the sending of mail on Redis: %s", error)
 
 
 def rq_job(edition_id: int) -> bool:
@@ -157,9 +220,12 @@ def run_rq_worker(app: Flask, burst: bool = False) -> None:
     with app.app_context():
         for edition_id in catalogue_pdf.queued_edition_ids():
             enqueue_rq(app, edition_id)
+        if mail.due_ids():
+            enqueue_rq_mail(app)
         db.session.remove()
         db.engine.dispose()  # each job runs in a forked process: no connection shared
-    Worker([queue], connection=queue.connection).work(burst=burst)
+    # The scheduler runs the mail job again when a failed mail's next attempt is due.
+    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
 
 
 class ThreadWorker:
@@ -170,7 +236,7 @@ class ThreadWorker:
         self.app = app
         self.pid = os.getpid()
         self.poll_seconds = poll_seconds
-        self.queue: Queue[int | None] = Queue()
+        self.queue: Queue[int | str | None] = Queue()
         self.thread = threading.Thread(target=self._run, name="laks-jobs", daemon=True)
 
     @property
@@ -181,7 +247,8 @@ class ThreadWorker:
         self.thread.start()
         return self
 
-    def submit(self, edition_ids: list[int]) -> None:
+    def submit(self, edition_ids: list[int | str]) -> None:
+        """Edition ids to build, and MAIL to send the mail that is due."""
         for edition_id in edition_ids:
             self.queue.put(edition_id)
 
@@ -191,12 +258,15 @@ class ThreadWorker:
         self.thread.join(timeout)
 
     def _run(self) -> None:
-        todo: list[int] | None = None  # None: look in the database
+        todo: list[int | str] | None = None  # None: look in the database
         while True:
             with self.app.app_context():
                 try:
-                    for edition_id in todo if todo is not None else self._queued():
-                        run_edition_pdf(edition_id)
+                    for job in todo if todo is not None else [*self._queued(), MAIL]:
+                        if job == MAIL:
+                            run_mail()  # mail that is due: new, or waiting for a retry
+                        else:
+                            run_edition_pdf(job)
                 except Exception:  # noqa: BLE001 - the worker must outlive any one job
                     log.exception("background job failed")
             try:

@@ -108,6 +108,10 @@ def register(app: Flask) -> None:
     from laks.views import catalogue_pdf  # the catalogue's PDF (download, build status)
 
     app.register_blueprint(catalogue_pdf.bp)
+    from laks.views import outbox, password  # mail: the outbox, forgotten passwords
+
+    for module in (outbox, password):
+        app.register_blueprint(module.bp)
     errors.register(app)
     _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.
