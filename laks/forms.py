@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -21,13 +22,21 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from laks.definitions.forms import (
+    LocalDateField,
     LocalNumberField,
     TextLength,
     json_number,
     no_cpr,
     plain_text,
 )
-from laks.enums import QUESTION_KIND_LABELS
+from laks.enums import (
+    MODULE_KEYS,
+    MODULE_TITLES,
+    QUESTION_KIND_LABELS,
+    ObserverGroup,
+    ProgrammeStatus,
+    Role,
+)
 from laks.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
 
 
@@ -278,3 +287,130 @@ class WithdrawEditionForm(FlaskForm):
                     TextLength(2000), no_cpr],
         render_kw={"rows": 3},
     )
+
+
+# --- running the network: programmes, units, people; one's own profile ---------------------
+
+class ProgrammeForm(FlaskForm):
+    """A programme: its name, web address name, description, period, status and the five
+    modules' due dates (the fields ``due_<module key>``, added below). The order of the dates
+    and their place in the period are checked by laks.services.network."""
+
+    name = StringField(_l("Name"), validators=[
+        plain_text, DataRequired(_l("Give the programme a name.")), TextLength(200), no_cpr])
+    slug = StringField(
+        _l("Short name for the web address"),
+        description=_l("Lower-case letters a–z, digits and dashes. Leave it empty to have it "
+                       "made from the name."),
+        validators=[plain_text, TextLength(40)])
+    description = TextAreaField(_l("Description"),
+                                validators=[plain_text, TextLength(5000), no_cpr],
+                                render_kw={"rows": 4})
+    starts_on = LocalDateField(_l("Starts"), validators=[
+        DataRequired(_l("Give the date the programme starts."))])
+    ends_on = LocalDateField(_l("Ends"), validators=[
+        DataRequired(_l("Give the date the programme ends."))])
+    status = RadioField(_l("Status"), choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(s.value, s.label) for s in ProgrammeStatus]
+
+    def due_fields(self):
+        """The five due-date fields in the modules' order."""
+        return [self[f"due_{key}"] for key in MODULE_KEYS]
+
+
+def _add_due_fields() -> None:
+    for position, key in enumerate(MODULE_KEYS, start=1):
+        setattr(ProgrammeForm, f"due_{key}", LocalDateField(
+            _l("Module %(num)d, %(title)s: due", num=position, title=MODULE_TITLES[key]),
+            validators=[DataRequired(_l("Give the date module %(num)d is due.",
+                                        num=position))]))
+
+
+_add_due_fields()
+
+
+class UnitForm(FlaskForm):
+    """A unit's municipality (from the official list; choices set by the view), name,
+    places (one per line) and target group."""
+
+    municipality = SelectField(_l("Municipality"), choices=[], validate_choice=False)
+    name = StringField(_l("Name"), validators=[
+        plain_text, DataRequired(_l("Give the unit a name.")), TextLength(200), no_cpr])
+    places = TextAreaField(
+        _l("Places"), description=_l("One place per line. Leave it empty if the unit's name "
+                                     "is its one place."),
+        validators=[plain_text, TextLength(5000), no_cpr], render_kw={"rows": 3})
+    target_group = TextAreaField(_l("Target group"),
+                                 validators=[plain_text, TextLength(2000), no_cpr],
+                                 render_kw={"rows": 3})
+
+
+class MoveUnitForm(FlaskForm):
+    """The programme a unit moves to (choices set by the view)."""
+
+    programme = SelectField(_l("Move to the programme"), choices=[], validate_choice=False)
+
+
+class MemberForm(FlaskForm):
+    """A staff member or facilitator attached to a unit (choices set by the view)."""
+
+    user = SelectField(_l("Person"), choices=[], validate_choice=False)
+    as_tovholder = BooleanField(_l("The unit's tovholder"))
+
+
+class TovholderForm(FlaskForm):
+    """Which staff member of the unit is its tovholder, or nobody yet (choices by the view)."""
+
+    tovholder = SelectField(_l("Tovholder"), choices=[], validate_choice=False)
+
+
+class PersonForm(FlaskForm):
+    """A new person: name, e-mail, role and, for staff and facilitators, their first unit;
+    for observers, their group. The unit and the choices are checked by the service."""
+
+    name = StringField(_l("Name"), validators=[
+        plain_text, DataRequired(_l("Write the person's name.")), TextLength(120), no_cpr])
+    email = EmailField(_l("E-mail"), validators=[
+        plain_text, DataRequired(_l("Write the person's e-mail address.")), TextLength(254)])
+    role = SelectField(_l("Role"), choices=[], validate_choice=False)
+    unit = SelectField(_l("Unit"), choices=[], validate_choice=False,
+                       description=_l("For staff and facilitators. More units can be added on "
+                                      "each unit's page."))
+    tovholder = BooleanField(_l("The unit's tovholder"))
+    observer_group = SelectField(_l("Group"), choices=[], validate_choice=False,
+                                 description=_l("For observers."))
+    invite = BooleanField(_l("Send an invitation by e-mail now"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice("", _l("Choose a role"))] + [
+            SelectChoice(r.value, r.label) for r in Role]
+        self.observer_group.choices = [SelectChoice("", _l("No group"))] + [
+            SelectChoice(g.value, g.label) for g in ObserverGroup]
+
+
+class ProfileForm(FlaskForm):
+    """One's own name and language."""
+
+    name = StringField(_l("Name"), validators=[
+        plain_text, DataRequired(_l("Write your name.")), TextLength(120), no_cpr],
+        render_kw={"autocomplete": "name"})
+    language = RadioField(_l("Language"), choices=[SelectChoice("da", "Dansk"),
+                                                   SelectChoice("en", "English")],
+                          validate_choice=False,
+                          description=_l("The language of laks' pages and of your mails."))
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """A new password, given after the current one."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[plain_text, DataRequired(_l("Enter your current password.")),
+                    Length(max=200, message=_l("At most %(max)d characters."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Change password"))

@@ -21,14 +21,13 @@ from laks.enums import MailStatus, Role
 from laks.extensions import db
 from laks.models import AuditEvent, MailMessage, User, utcnow
 from laks.services import mail
-from tests.smtp_server import (  # noqa: F401 - fixtures
-    USER,
-    closed_port,
-    smtp_server,
-    smtps_server,
-    starttls_server,
-    tls_certificate,
-)
+from tests import smtp_server as smtp
+from tests.smtp_server import USER
+
+# The SMTP servers of tests/smtp_server.py, as fixtures of this module.
+smtp_server, smtps_server, starttls_server = (smtp.smtp_server, smtp.smtps_server,
+                                              smtp.starttls_server)
+tls_certificate, closed_port = smtp.tls_certificate, smtp.closed_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -112,6 +112,10 @@ def register(app: Flask) -> None:
 
     for module in (outbox, password):
         app.register_blueprint(module.bp)
+    from laks.views import network, profile  # programmes, units, people; one's own profile
+
+    for module in (network, profile):
+        app.register_blueprint(module.bp)
     errors.register(app)
     _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.

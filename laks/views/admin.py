@@ -80,7 +80,10 @@ def delete_shared_measure(shared: SharedMeasure):
 @bp.route("/admin/brugere")
 @guard("user.list")
 def users():
-    return render_template("admin/users.html", users=queries.users_with_units())
+    # The list with its filters and buttons lives with the other people pages.
+    from laks.views.network import people_context
+
+    return render_template("admin/users.html", **people_context())
 
 
 @bp.route("/admin/log")

@@ -74,10 +74,11 @@ def _submitted_email() -> str:
 
 def _limited(view):
     """The limits of both request forms, counted together: every POST counts."""
-    view = limiter.limit(lambda: current_app.config["LAKS_RESET_ADDRESS_LIMIT"],
-                         methods=["POST"], scope="mail-link-address")(view)
-    return limiter.limit(lambda: current_app.config["LAKS_RESET_LIMIT"], methods=["POST"],
-                         key_func=_submitted_email, scope="mail-link-email")(view)
+    view = limiter.shared_limit(lambda: current_app.config["LAKS_RESET_ADDRESS_LIMIT"],
+                                "mail-link-address", methods=["POST"])(view)
+    return limiter.shared_limit(lambda: current_app.config["LAKS_RESET_LIMIT"],
+                                "mail-link-email", methods=["POST"],
+                                key_func=_submitted_email)(view)
 
 
 @bp.errorhandler(429)
