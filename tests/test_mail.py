@@ -4,7 +4,10 @@ retried later and shown to the admin; never sent twice."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -22,12 +25,14 @@ from laks.extensions import db
 from laks.models import AuditEvent, MailMessage, User, utcnow
 from laks.services import mail
 from tests import smtp_server as smtp
+from tests import test_jobs_redis
 from tests.smtp_server import USER
 
 # The SMTP servers of tests/smtp_server.py, as fixtures of this module.
 smtp_server, smtps_server, starttls_server = (smtp.smtp_server, smtp.smtps_server,
                                               smtp.starttls_server)
 tls_certificate, closed_port = smtp.tls_certificate, smtp.closed_port
+redis_url = test_jobs_redis.redis_url  # a real redis-server, for the jobs on RQ
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -303,6 +308,26 @@ def test_mail_outbox_unknown_mail_is_404(client, login, make_user):
     assert client.get("/admin/post?status=nonsense&side=abc").status_code == 200
 
 
+def test_mail_keeps_its_message_id_on_every_attempt(app, make_user):
+    message = queue_reset(make_user(Role.STAFF))
+    first = mail.build_email(message, utcnow())
+    later = mail.build_email(message, utcnow() + timedelta(hours=2))
+    assert first["Message-ID"] == later["Message-ID"]
+    assert first["Date"] != later["Date"]
+
+
+def test_mail_claimed_by_a_sender_that_stops_is_due_again_after_ten_minutes(app, make_user):
+    message = queue_reset(make_user(Role.STAFF))
+    now = utcnow()
+    assert mail.claim(message.id, now)
+    assert not mail.claim(message.id, now)  # taken
+    message = reload(message)
+    assert message.status == MailStatus.QUEUED and message.attempts == 1
+    assert message.next_attempt_at == now + timedelta(minutes=10)
+    assert mail.due_ids(now + timedelta(minutes=9)) == []
+    assert mail.due_ids(now + timedelta(minutes=10)) == [message.id]
+
+
 # --- two senders at once -----------------------------------------------------------------------
 
 
@@ -337,6 +362,57 @@ def test_mail_two_concurrent_drains_send_each_mail_once(app, make_app, make_user
     assert len(smtp_server.received) == 12
     assert sorted(r.rcpt_tos[0] for r in received) == sorted(u.email for u in users)
     assert len({r.message["Message-ID"] for r in received}) == 12
+
+
+# --- on Redis: the RQ worker sends ---------------------------------------------------------------
+
+
+def run_rq_worker(database_url: str, redis: str, smtp_url: str):
+    """`flask --app laks jobs worker --burst` in a process of its own."""
+    env = {**os.environ, "LAKS_DATABASE_URL": database_url, "LAKS_REDIS_URL": redis,
+           "LAKS_SMTP_URL": smtp_url}
+    flask = Path(sys.executable).with_name("flask")
+    return subprocess.run([str(flask), "--app", "laks", "jobs", "worker", "--burst"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_mail_on_redis_is_sent_by_the_rq_worker_after_the_commit(app, make_app, make_user,
+                                                                 smtp_server, redis_url,
+                                                                 database_url):
+    user_id = make_user(Role.STAFF, email="rq@kommune.dk").id
+    redis_app = make_app(LAKS_REDIS_URL=redis_url)
+    with redis_app.app_context():
+        queue = jobs.rq_queue(redis_app)
+        queue_reset_for = db.session.get(User, user_id)
+        mail.queue_mail(queue_reset_for, "password_reset", "password_reset", link="x",
+                        minutes=60)
+        assert queue.count == 0  # not before the commit
+        db.session.commit()
+        assert queue.count == 1
+        db.session.remove()
+    worker = run_rq_worker(database_url, redis_url, smtp_server.url())
+    assert worker.returncode == 0, worker.stderr
+    [received] = smtp_server.wait_for(1)
+    assert received.rcpt_tos == ["rq@kommune.dk"]
+    [sent] = db.session.scalars(select(MailMessage))
+    assert sent.status == MailStatus.SENT
+
+
+def test_mail_on_redis_a_failed_attempt_is_scheduled_again(app, make_app, make_user,
+                                                          closed_port, redis_url,
+                                                          database_url):
+    queue_reset(make_user(Role.STAFF))  # queued before Redis knew: the worker takes it
+    worker = run_rq_worker(database_url, redis_url, f"smtp://127.0.0.1:{closed_port}")
+    assert worker.returncode == 0, worker.stderr
+    [waiting] = db.session.scalars(select(MailMessage))
+    assert waiting.status == MailStatus.QUEUED and waiting.attempts == 1
+    assert "could not be reached" in waiting.last_error
+    redis_app = make_app(LAKS_REDIS_URL=redis_url)
+    with redis_app.app_context():
+        registry = jobs.rq_queue(redis_app).scheduled_job_registry
+        assert registry.get_job_ids() == ["laks-mail-retry"]
+        [when] = [registry.get_scheduled_time("laks-mail-retry")]
+        assert abs((when - waiting.next_attempt_at).total_seconds()) < 2
 
 
 # --- SMTP settings: login, TLS, STARTTLS ---------------------------------------------------------
@@ -416,6 +492,14 @@ def test_mail_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert chosen["LAKS_SMTP_URL"] == "smtps://u:p@mail.kommune.dk"
     assert chosen["LAKS_MAIL_FROM"] == "Netværket <laks@kommune.dk>"
     assert chosen["LAKS_OUTBOX_DIR"] == str(tmp_path / "post")
+    assert (defaults["LAKS_RESET_LIMIT"], defaults["LAKS_RESET_ADDRESS_LIMIT"],
+            defaults["LAKS_PASSWORD_RESET_MAX_AGE"]) == ("5 per hour", "30 per hour", 3600)
+    monkeypatch.setenv("LAKS_RESET_LIMIT", "3 per hour")
+    monkeypatch.setenv("LAKS_RESET_ADDRESS_LIMIT", "10 per hour")
+    monkeypatch.setenv("LAKS_PASSWORD_RESET_MAX_AGE", "1800")
+    chosen = config.from_environment(str(tmp_path))
+    assert (chosen["LAKS_RESET_LIMIT"], chosen["LAKS_RESET_ADDRESS_LIMIT"],
+            chosen["LAKS_PASSWORD_RESET_MAX_AGE"]) == ("3 per hour", "10 per hour", 1800)
 
 
 # --- the command line ---------------------------------------------------------------------------
