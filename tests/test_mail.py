@@ -259,8 +259,11 @@ def test_mail_failed_is_sent_again_from_the_outbox(app, client, login, make_user
     login(admin)
     shown = client.get(f"/admin/post/{message.id}").get_data(as_text=True)
     assert "Mailen kunne ikke sendes efter 6 forsøg" in shown
+    still_queued = queue_reset(make_user(Role.STAFF, email="venter@kommune.dk"))
     page = client.get("/admin/post?status=failed").get_data(as_text=True)
-    assert "Mislykkedes" in page and message.subject in page
+    assert "Mislykkedes" in page and message.to_address in page
+    assert still_queued.to_address not in page  # only the failed ones
+    assert still_queued.to_address in client.get("/admin/post").get_data(as_text=True)
     assert client.post(f"/admin/post/{message.id}/send-igen", csrf=False).status_code == 400
     response = client.post(f"/admin/post/{message.id}/send-igen")
     assert response.status_code == 302
@@ -269,9 +272,9 @@ def test_mail_failed_is_sent_again_from_the_outbox(app, client, login, make_user
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mail.resend"))
     assert event.actor_id == admin.id and event.object_id == message.id
     app.config["LAKS_SMTP_URL"] = smtp_server.url()
-    assert mail.send_pending() == (1, 0)
+    assert mail.send_pending() == (2, 0)
     assert reload(message).status == MailStatus.SENT
-    assert len(smtp_server.wait_for(1)) == 1
+    assert len(smtp_server.wait_for(2)) == 2
 
 
 def test_mail_refused_recipient_stays_queued_with_the_servers_answer(app, make_user,
