@@ -341,19 +341,26 @@ def _finish(message_id: int, **values) -> None:
 
 
 def error_text(error: BaseException) -> str:
-    """What the admin reads about a failed attempt."""
+    """What the admin reads about a failed attempt (in Danish, as the admin's pages are;
+    the server's own words after it)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         details = "; ".join(f"{address}: {code} {reply.decode(errors='replace')}"
                             for address, (code, reply) in error.recipients.items())
-        return f"The SMTP server refused the recipient ({details})"
+        return f"SMTP-serveren afviste modtageren ({details})"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        reply = error.smtp_error.decode(errors="replace") \
+            if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
+        return f"SMTP-serveren afviste brugernavn og adgangskode: {error.smtp_code} {reply}"
     if isinstance(error, smtplib.SMTPResponseException):
         reply = error.smtp_error
         reply = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-        return f"The SMTP server answered {error.smtp_code}: {reply}"
+        return f"SMTP-serveren svarede {error.smtp_code}: {reply}"
     if isinstance(error, ConnectionRefusedError | socket.timeout | TimeoutError | socket.gaierror):
-        return f"The SMTP server could not be reached: {error}"
+        return f"SMTP-serveren kunne ikke nås: {error}"
+    if isinstance(error, ssl.SSLError):
+        return f"Forbindelsen til SMTP-serveren kunne ikke krypteres (TLS): {error}"
     detail = str(error).strip() or type(error).__name__
-    return f"{type(error).__name__}: {detail}"
+    return f"Mailen kunne ikke sendes: {type(error).__name__}: {detail}"
 
 
 def send_pending(now: datetime | None = None) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from laks.enums import MailStatus
 from laks.extensions import db
 from laks.forms import EmptyForm
+from laks.i18n import LANGUAGE_NAMES
 from laks.models import MailMessage
 from laks.services import mail
 from laks.views import guard, query_int
@@ -36,7 +37,7 @@ def _common() -> dict:
         problem = str(error)
     return {"smtp": settings, "smtp_problem": problem, "outbox_dir": mail.outbox_dir(),
             "status_labels": STATUS_LABELS, "kind_label": mail.mail_kind_label,
-            "sender": current_app.config["LAKS_MAIL_FROM"]}
+            "sender": current_app.config["LAKS_MAIL_FROM"], "language_names": LANGUAGE_NAMES}
 
 
 @bp.route("/admin/post")
