@@ -33,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from laks.extensions import db
-from laks.models import Edition
+from laks.models import Edition, utcnow
 from laks.services import catalogue_pdf, mail
 
 log = logging.getLogger(__name__)
@@ -165,9 +165,14 @@ def rq_mail_job() -> tuple[int, int]:
     if later is not None:
         from redis.exceptions import RedisError
 
+        queue = rq_queue(current_app._get_current_object())
         try:
-            rq_queue(current_app._get_current_object()).enqueue_at(
-                later, rq_mail_job, job_id="laks-mail-retry", description="mail, next attempt")
+            if later <= utcnow():  # more is due already (a batch's rest): right away
+                queue.enqueue(rq_mail_job, description="mail")
+            else:
+                # One job per moment, however many drains ask for it; never this job's own id.
+                queue.enqueue_at(later, rq_mail_job, description="mail, next attempt",
+                                 job_id=f"laks-mail-{int(later.timestamp())}")
         except RedisError as error:
             log.warning("could not schedule the next mail attempt on Redis: %s", error)
     return result
