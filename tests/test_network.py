@@ -10,10 +10,21 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from laks.enums import MODULE_KEYS, ProgrammeStatus, Role
+from laks import queries
+from laks.enums import MODULE_KEYS, ModuleState, ProgrammeStatus, Role
 from laks.extensions import db
-from laks.models import AuditEvent, MailMessage, Membership, Municipality, Programme, Unit, User
+from laks.models import (
+    AuditEvent,
+    MailMessage,
+    Membership,
+    Municipality,
+    Programme,
+    Unit,
+    UnitModule,
+    User,
+)
 from laks.services import network as service
+from laks.services.modules import add_comment
 from laks.services.network import NetworkError
 from tests.conftest import PASSWORD
 
@@ -182,15 +193,33 @@ def test_network_unit_updated_and_audited(app, admin, kommune):
     assert set(event.details["changed"]) == {"municipality", "name", "places", "target_group"}
 
 
-def test_network_unit_moved_to_another_programme(app, admin, kommune):
-    first, second = _programme(admin), _programme(admin, name="Lighed 2028")
+def test_network_unit_moved_to_another_programme(app, admin, kommune, make_user,
+                                                 definitions):
+    first = _programme(admin)
+    second = _programme(admin, name="Lighed 2028", starts_on=date(2027, 1, 1),
+                        ends_on=date(2028, 12, 31),
+                        dues={**DUES, "refleksion": date(2028, 11, 30)})
     unit = service.create_unit(actor=admin, programme=first, municipality=kommune,
                                name="Caféen")
+    anna = make_user(Role.STAFF, unit, tovholder=True)
+    module = UnitModule(unit=unit, module_key="udfordring", state=ModuleState.DRAFT)
+    db.session.add(module)
+    db.session.flush()
+    add_comment(module, "Vores første tanker", actor=anna)
     with pytest.raises(NetworkError) as exc:
         service.move_unit(unit, actor=admin, programme=first)
     assert list(exc.value.errors) == ["programme"]
     service.move_unit(unit, actor=admin, programme=second)
+    db.session.commit()
+    db.session.expire_all()
     assert unit.programme == second
+    # Its modules, its people and what they wrote go with it; the new due dates apply.
+    assert [m.module_key for m in db.session.scalars(
+        select(UnitModule).where(UnitModule.unit_id == unit.id))] == ["udfordring"]
+    assert anna.is_tovholder_of(unit.id) and [c.body for c in module.comments] == [
+        "Vores første tanker"]
+    steps = queries.module_steps(unit, today=date(2027, 1, 2))
+    assert steps[-1].due_on == date(2028, 11, 30)
     [event] = _events("unit.move")
     assert (event.details["from"], event.details["to"]) == ("Lighed 2027", "Lighed 2028")
 
@@ -255,12 +284,20 @@ def test_network_tovholder_changes_hands_and_can_be_nobody(app, admin, make_unit
         == [(bo.id, anna.id), (None, bo.id)]
 
 
-def test_network_member_removed_keeps_the_person(app, admin, make_unit, make_user):
+def test_network_member_removed_keeps_the_person(app, admin, make_unit, make_user,
+                                                 definitions):
     unit = make_unit()
     anna = make_user(Role.STAFF, unit, tovholder=True)
+    module = UnitModule(unit=unit, module_key="udfordring", state=ModuleState.DRAFT)
+    db.session.add(module)
+    db.session.flush()
+    add_comment(module, "Skrevet før jeg skiftede job", actor=anna)
     service.remove_member(anna.memberships[0], actor=admin)
     db.session.commit()
+    db.session.expire_all()
     assert anna.memberships == [] and db.session.get(User, anna.id) is not None
+    assert [(c.body, c.author_id) for c in module.comments] == [
+        ("Skrevet før jeg skiftede job", anna.id)]
     [event] = _events("unit.member_remove")
     assert event.details == {"user_id": anna.id, "email": anna.email, "tovholder": True}
 
@@ -405,6 +442,8 @@ def test_network_pages_create_a_programme(client, login, admin):
     assert "Lighed 2027" in listing and f"/admin/programmer/{programme.id}/rediger" in listing
     overview = client.get(f"/programmer/{programme.id}").get_data(as_text=True)
     assert f'href="/admin/programmer/{programme.id}/rediger"' in overview
+    # The short name is the programme's public address.
+    assert "Lighed 2027" in client.get("/forloeb/lighed-2027").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
@@ -488,6 +527,8 @@ def test_network_pages_create_a_unit_from_the_municipality_list(client, login, a
         programme.id, kommune.id, ["Tølløse", "Jyderup"])
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Enheden “Holbæk – Sundhedscenteret” er oprettet." in page
+    listed = client.get(f"/admin/programmer/{programme.id}/rediger").get_data(as_text=True)
+    assert f'href="/admin/enheder/{unit.id}/rediger"' in listed and "Sundhedscenteret" in listed
 
 
 def test_network_pages_unit_without_municipality_or_name_refused(client, login, admin):
@@ -620,6 +661,12 @@ def test_network_pages_create_a_person_without_mail_then_invite_from_the_row(
                            data={"next": "/admin/brugere?rolle=observer"})
     assert response.headers["Location"] == "/admin/brugere?rolle=observer"
     assert db.session.scalar(select(MailMessage)).to_address == "ole@kl.dk"
+    # Once Ole has chosen a password, there is nothing to invite him to.
+    ole.set_password("en lang og god adgangssætning")
+    db.session.commit()
+    page = client.get("/admin/brugere").get_data(as_text=True)
+    assert f'action="/admin/brugere/{ole.id}/invitation"' not in page
+    assert "Ingen adgangskode endnu" not in page
 
 
 def test_network_pages_duplicate_email_refused_at_the_field(client, login, admin, make_user):

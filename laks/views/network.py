@@ -326,19 +326,28 @@ def people_context() -> dict:
         "filtered": any((role, programme_id, unit_id, status in STATUS_FILTERS, text.strip())),
         "roles": list(Role),
         "programme_choices": service.programmes(),
-        "unit_choices": sorted(units, key=lambda u: (u.programme.name, u.title)),
+        "unit_groups": _by_programme(units),
         "action_form": EmptyForm(formdata=None),
         "back": request.full_path if request.query_string else request.path,
     }
+
+
+def _by_programme(units) -> list[tuple[str, list[Unit]]]:
+    """Units grouped by their programme, running programmes first, then by name."""
+    groups: dict[int, tuple[Programme, list[Unit]]] = {}
+    for unit in units:
+        groups.setdefault(unit.programme_id, (unit.programme, []))[1].append(unit)
+    return [(programme.name, sorted(members, key=lambda u: u.title))
+            for programme, members in sorted(groups.values(), key=lambda g: (
+                not g[0].is_running, g[0].name))]
 
 
 def _unit_choices(form: PersonForm) -> None:
     units = db.session.scalars(select(Unit).options(
         selectinload(Unit.municipality), selectinload(Unit.programme)))
     form.unit.choices = [SelectChoice("", _("No unit"))] + [
-        SelectChoice(str(u.id), f"{u.programme.name}: {u.title}")
-        for u in sorted(units, key=lambda u: (not u.programme.is_running, u.programme.name,
-                                             u.title))]
+        SelectChoice(str(u.id), u.title, optgroup=name)
+        for name, members in _by_programme(units) for u in members]
 
 
 @bp.route("/brugere/ny", methods=["GET", "POST"])
