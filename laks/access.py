@@ -59,6 +59,14 @@ def _has_role(role: Role) -> Rule:
 is_admin = _has_role(Role.ADMIN)
 is_observer = _has_role(Role.OBSERVER)
 
+#: The roles that must sign in with a second factor (laks.services.twofactor); for the
+#: others it is their own choice.
+TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.FACILITATOR})
+two_factor_optional = Rule(
+    lambda user, obj: _signed_in(user) and user.role not in TWO_FACTOR_ROLES,
+    "two_factor_optional",
+)
+
 
 def _member_as(role: Role) -> Rule:
     def check(user, obj) -> bool:
@@ -91,6 +99,11 @@ RULES: dict[str, Rule] = {
     # Pages about oneself.
     "home.view": signed_in,
     "account.logout": signed_in,
+    # Two-factor sign-in: each person sets up their own; only those whose role does not
+    # require it may turn it off; the network admin resets it for a lost phone.
+    "account.two_factor": signed_in,
+    "account.two_factor_off": two_factor_optional,
+    "user.two_factor_reset": is_admin,
     # A unit and everything in it is visible to its own people, to the network admin, and
     # to observers (read-only: no write action below names observers).
     "unit.view": _sees_unit,
@@ -135,6 +148,8 @@ RULES: dict[str, Rule] = {
     "user.activate": is_admin,
     # One's own profile: name, language and password.
     "account.profile": signed_in,
+    # Each person's own notifications and the kinds they want.
+    "account.notifications": signed_in,
     "account.password": signed_in,
     # The outbox: every mail laks queued or sent; a failed one can be sent again.
     "mail.view": is_admin,

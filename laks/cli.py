@@ -283,7 +283,28 @@ def mail_send_command() -> None:
         raise click.ClickException("Some mails could not be sent (see above).")
 
 
+reminders_cli = AppGroup("reminders", help="Reminders of the modules' due dates.")
+
+
+@reminders_cli.command("send")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to remind for (default: today, in Copenhagen).")
+def reminders_send_command(today) -> None:
+    """Queue the reminders due today: a week before a module is due, and once it is overdue.
+    Safe to run as often as you like – each reminder goes out once."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from laks.services.notifications import send_reminders
+
+    day = today.date() if today else datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    told = send_reminders(day)
+    db.session.commit()
+    click.echo(f"Queued {told} reminder{'' if told == 1 else 's'} for {day.isoformat()}.")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(catalogue_cli)

@@ -21,6 +21,9 @@ EXPECTED = {
     "public.view": set(WHO),
     "home.view": set(WHO) - {"anonymous"},
     "account.logout": set(WHO) - {"anonymous"},
+    "account.two_factor": set(WHO) - {"anonymous"},
+    "account.two_factor_off": {"staff_own", "staff_other", "tovholder_own", "observer"},
+    "user.two_factor_reset": {"admin"},
     "unit.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
     # module.* rows are asked about a draft module of the unit
     "module.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
@@ -48,6 +51,7 @@ EXPECTED = {
     "user.deactivate": {"admin"},
     "user.activate": {"admin"},
     "account.profile": set(WHO) - {"anonymous"},
+    "account.notifications": set(WHO) - {"anonymous"},
     "account.password": set(WHO) - {"anonymous"},
     "mail.view": {"admin"},
     "mail.resend": {"admin"},

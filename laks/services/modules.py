@@ -16,6 +16,7 @@ from laks.enums import ModuleState
 from laks.extensions import db
 from laks.models import ModuleComment, ModuleRevision, Unit, UnitModule, User, utcnow
 from laks.privacy import any_cpr, looks_like_cpr
+from laks.services import notifications
 from laks.workflow import WorkflowError, transition
 
 #: Autosaves by the same person within this window update one revision instead of adding
@@ -152,7 +153,9 @@ def submit(unit_module: UnitModule, spec: ModuleSpec, *, actor: User):
         if missing:
             raise IncompleteModule(missing)
 
-    return transition(unit_module, "submit", actor=actor, check=complete)
+    change = transition(unit_module, "submit", actor=actor, check=complete)
+    notifications.module_submitted(unit_module, actor)
+    return change
 
 
 def review(unit_module: UnitModule, action: str, *, actor: User, comment: str):
@@ -161,7 +164,9 @@ def review(unit_module: UnitModule, action: str, *, actor: User, comment: str):
         raise WorkflowError(_l("Unknown review decision."))
     if looks_like_cpr(comment):
         raise PersonalDataError("cpr")
-    return transition(unit_module, action, actor=actor, comment=comment)
+    change = transition(unit_module, action, actor=actor, comment=comment)
+    notifications.module_reviewed(unit_module, action, actor)
+    return change
 
 
 def withdraw(unit_module: UnitModule, *, actor: User):
@@ -176,7 +181,9 @@ def reopen(unit_module: UnitModule, *, actor: User, comment: str):
     approved or the comment is missing, Forbidden for others."""
     if looks_like_cpr(comment):
         raise PersonalDataError("cpr")
-    return transition(unit_module, "reopen", actor=actor, comment=comment)
+    change = transition(unit_module, "reopen", actor=actor, comment=comment)
+    notifications.module_reviewed(unit_module, "reopen", actor)
+    return change
 
 
 def add_comment(unit_module: UnitModule, body: str, *, actor: User) -> ModuleComment:
@@ -190,4 +197,5 @@ def add_comment(unit_module: UnitModule, body: str, *, actor: User) -> ModuleCom
     db.session.add(comment)
     db.session.flush()
     record_module(actor, "module.comment", unit_module, comment=comment.id)
+    notifications.module_commented(unit_module, actor)
     return comment

@@ -108,6 +108,9 @@ def register(app: Flask) -> None:
     from laks.views import catalogue_pdf  # the catalogue's PDF (download, build status)
 
     app.register_blueprint(catalogue_pdf.bp)
+    from laks.views import twofactor  # two-factor sign-in: the code, set-up, the admin's reset
+
+    app.register_blueprint(twofactor.bp)
     from laks.views import outbox, password  # mail: the outbox, forgotten passwords
 
     for module in (outbox, password):
@@ -116,6 +119,9 @@ def register(app: Flask) -> None:
 
     for module in (network, profile):
         app.register_blueprint(module.bp)
+    from laks.views import notifications  # one's notifications and the kinds one wants
+
+    app.register_blueprint(notifications.bp)
     errors.register(app)
     _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.
@@ -143,6 +149,15 @@ def _filled_keys(row: dict) -> list[str]:
     return [key for key, value in (row or {}).items() if value not in (None, "", [])]
 
 
+def _unread_notifications() -> int:
+    """How many of the signed-in person's notifications are unread (the header shows it)."""
+    from flask_login import current_user
+
+    from laks.services.notifications import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def _register_filters(app: Flask) -> None:
     """Filters for reading answers back: sanitised markdown and ISO dates in local form."""
     from laks.enums import QUESTION_KIND_LABELS
@@ -152,4 +167,5 @@ def _register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(markdown=render_markdown, isodate=format_iso_date,
                                  small_count=small_count, groupby_first=_groupby_first,
                                  select_filled=_filled_keys)
-    app.jinja_env.globals.update(kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]))
+    app.jinja_env.globals.update(kind_label=lambda kind: str(QUESTION_KIND_LABELS[kind]),
+                                 unread_notifications=_unread_notifications)
