@@ -283,3 +283,24 @@ def test_demo_catalogue_case_of_holbaek_has_its_run_chart(app):
     measure = _test_log(case.unit)["measures"][0]
     assert case.snapshot["chart_alt"].startswith(measure["name"] + ": ")
     assert "Tegn på forbedring" in case.snapshot["chart_alt"]
+
+
+def test_demo_outbox_shows_an_invitation_a_reset_a_notice_and_a_reminder(app):
+    from laks.models import MailMessage
+
+    load_seed(demo=True)
+    db.session.commit()
+    kinds = Counter(db.session.scalars(select(MailMessage.kind)))
+    assert kinds["invitation"] == 1 and kinds["password_reset"] == 1
+    assert kinds["module_submitted"] >= 1
+    assert kinds["reminder_due"] + kinds["reminder_overdue"] >= 1
+    # Seeding twice adds no second invitation, reset or reminder.
+    load_seed(demo=True)
+    db.session.commit()
+    again = Counter(db.session.scalars(select(MailMessage.kind)))
+    assert again["invitation"] == 1 and again["password_reset"] == 1
+    assert again["reminder_due"] == kinds["reminder_due"]
+    from laks.services import mail
+
+    listed, _total = mail.outbox_page()
+    assert "ny.medarbejder@demo.laks.dk" in {m.to_address for m in listed}

@@ -4,7 +4,7 @@ events like any unit. Idempotent: a module that has been started is left alone."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from laks import testlog as checks
-from laks.enums import MODULE_KEYS, ModuleState, Role
+from laks.enums import MODULE_KEYS, ModuleState, ProgrammeStatus, Role
 from laks.extensions import db
 from laks.models import Membership, Municipality, Programme, Unit, User
 from laks.services import modules as module_service
@@ -95,7 +95,44 @@ def load_demo_content(folder: Path) -> list[str]:
     # their readings are frozen in the edition in Danish, the catalogue's language.
     with force_locale("da"):
         filled += publish_demo_catalogue()
+    filled += demo_mails()
     return filled
+
+
+DEMO_INVITED = "ny.medarbejder@demo.laks.dk"
+
+
+def demo_mails() -> list[str]:
+    """What the demo's outbox shows besides the notices of submissions and reviews that
+    filling the modules queued: an invitation, a password reset and a reminder."""
+    from laks.services import mail, notifications, password_reset
+
+    programme = db.session.scalar(select(Programme).where(
+        Programme.status == ProgrammeStatus.RUNNING).order_by(Programme.id))
+    if programme is None or not programme.units:
+        return []
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    unit = programme.units[0]
+    invited = db.session.scalar(select(User).where(User.email == DEMO_INVITED))
+    done = []
+    if invited is None:
+        invited = User(email=DEMO_INVITED, name="Ny Medarbejder", role=Role.STAFF)
+        invited.memberships.append(Membership(unit=unit))
+        db.session.add(invited)
+        db.session.flush()
+        mail.send_invitation(invited, actor=admin)
+        done.append(f"invitation to {DEMO_INVITED}")
+        staff = notifications.staff_of(unit)
+        if staff:
+            password_reset.request_password_reset(staff[0].email)
+            done.append(f"password reset for {staff[0].email}")
+        # The reminders of the programme's first due date with a module to remind of.
+        for due in sorted(programme.module_dues, key=lambda d: d.due_on):
+            told = notifications.send_reminders(due.due_on - timedelta(days=7))
+            if told:
+                done.append(f"{told} reminders of {due.module_key} due {due.due_on}")
+                break
+    return done
 
 
 def _check_test_log(answers: dict, programme, where: str) -> None:
