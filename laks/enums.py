@@ -244,6 +244,11 @@ AUDIT_ACTION_LABELS = {
     "auth.password_reset": _l("New password chosen from a mailed link"),
     "auth.invitation_request": _l("New invitation link asked for"),
     "mail.resend": _l("Mail sent again"),
+    "auth.second_factor_failed": _l("Wrong two-factor code"),
+    "user.two_factor_on": _l("Two-factor sign-in turned on"),
+    "user.two_factor_off": _l("Two-factor sign-in turned off"),
+    "user.two_factor_reset": _l("Two-factor sign-in reset"),
+    "user.recovery_codes_renew": _l("New recovery codes made"),
 }
 
 

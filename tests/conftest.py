@@ -8,13 +8,14 @@ on exactly the schema that production gets.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import count
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import delete, text
+from sqlalchemy import delete, text, update
 from werkzeug.security import generate_password_hash
 
 from laks import create_app
@@ -24,6 +25,9 @@ from laks.models import Base, Membership, ModuleDue, Municipality, Programme, Un
 
 PASSWORD = "correct horse battery"
 _HASH = generate_password_hash(PASSWORD)  # hashed once: scrypt is slow on purpose
+#: When the second factor of the test people was last used: long ago, so that a code of now
+#: is accepted (see current_code).
+TOTP_LAST_USED = datetime(2020, 1, 1, tzinfo=UTC)
 _seq = count(1)
 
 
@@ -203,7 +207,9 @@ def make_unit(app, make_programme):
 def make_user(app):
     def make(role: Role | str = Role.STAFF, unit: Unit | list[Unit] | None = None, *,
              tovholder: bool = False, active: bool = True, email: str | None = None,
-             name: str | None = None) -> User:
+             name: str | None = None, two_factor: bool | None = None) -> User:
+        """A person; with a second factor set up if ``two_factor`` (by default: if their
+        role requires one)."""
         n = next(_seq)
         role = Role(role)
         units = unit if isinstance(unit, list) else ([unit] if unit is not None else [])
@@ -215,6 +221,8 @@ def make_user(app):
             password_hash=_HASH,
             observer_group=ObserverGroup.STEERING if role == Role.OBSERVER else None,
         )
+        if two_factor or (two_factor is None and role in (Role.ADMIN, Role.FACILITATOR)):
+            user.totp_secret, user.totp_confirmed_at = pyotp.random_base32(), TOTP_LAST_USED
         user.memberships = [Membership(unit=u, is_tovholder=tovholder) for u in units]
         db.session.add(user)
         db.session.commit()
@@ -223,12 +231,26 @@ def make_user(app):
     return make
 
 
+def current_code(user: User) -> str:
+    """The code ``user``'s authenticator app shows now. Their last accepted code is set back
+    to long ago first: a test may log one person in several times within the 30 seconds of
+    one code, and laks accepts each code once."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(totp_confirmed_at=TOTP_LAST_USED))
+    db.session.commit()
+    return pyotp.TOTP(db.session.get(User, user.id).totp_secret).now()
+
+
 @pytest.fixture
 def login(client):
-    """Log ``user`` in through the real login form; returns the response."""
+    """Log ``user`` in through the real login form – and the code step for a person with a
+    second factor; returns the last response."""
 
     def do(user: User, password: str = PASSWORD):
-        return client.post("/log-ind", data={"email": user.email, "password": password})
+        response = client.post("/log-ind", data={"email": user.email, "password": password})
+        if response.status_code == 302 and response.location.endswith("/log-ind/kode"):
+            response = client.post("/log-ind/kode", data={"code": current_code(user)})
+        return response
 
     return do
 

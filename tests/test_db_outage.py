@@ -15,13 +15,17 @@ import tempfile
 from glob import glob
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask_migrate import upgrade
 
 from laks.enums import Role
 from laks.extensions import db
 from laks.models import User
-from tests.conftest import _HASH, PASSWORD, make_test_app
+from tests.conftest import _HASH, PASSWORD, TOTP_LAST_USED, make_test_app
+
+#: The secret of Anne's second factor (a network admin has one).
+ANNE_SECRET = pyotp.random_base32()
 
 
 class ThrowawayPostgres:
@@ -83,7 +87,8 @@ def outage_app(postgres, instance_path):
     with app.app_context():
         upgrade()
         db.session.add(User(email="anne@example.org", name="Anne Admin", role=Role.ADMIN,
-                            password_hash=_HASH))
+                            password_hash=_HASH, totp_secret=ANNE_SECRET,
+                            totp_confirmed_at=TOTP_LAST_USED))
         db.session.commit()
     yield app
     with app.app_context():
@@ -102,7 +107,8 @@ def assert_unavailable(response) -> None:
 
 def test_db_outage_answers_503_and_recovers_by_itself(postgres, outage_app):
     client = outage_app.test_client()
-    login = client.post("/log-ind", data={"email": "anne@example.org", "password": PASSWORD})
+    client.post("/log-ind", data={"email": "anne@example.org", "password": PASSWORD})
+    login = client.post("/log-ind/kode", data={"code": pyotp.TOTP(ANNE_SECRET).now()})
     assert login.status_code == 302
     assert client.get("/hjem").status_code == 200
 

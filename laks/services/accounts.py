@@ -155,11 +155,27 @@ def _dummy_hash() -> str:
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """:func:`check_credentials`, and for a match :func:`record_login`: for a login that
+    needs nothing more than the password."""
+    user = check_credentials(email, password)
+    if user is not None:
+        record_login(user)
+    return user
+
+
+def record_login(user: User, **details) -> None:
+    """Log that ``user`` has logged in – after the password, and the second factor for a
+    person who has one (``details`` say which)."""
+    user.last_login_at = utcnow()
+    record(user, "auth.login", user, **details)
+
+
+def check_credentials(email: str, password: str) -> User | None:
     """Return the user if the e-mail and password match an active account, else None.
 
-    Every attempt is logged. The caller shows one message for every failure, so a visitor
-    cannot learn whether an address has an account – neither from the page nor from the
-    time it takes: an unknown address costs the same hashing as a wrong password.
+    Every failed attempt is logged. The caller shows one message for every failure, so a
+    visitor cannot learn whether an address has an account – neither from the page nor from
+    the time it takes: an unknown address costs the same hashing as a wrong password.
     """
     user = find_user(email)
     if user is None or user.password_hash is None:
@@ -177,8 +193,6 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.active:
         record(user, "auth.login_failed", user, reason="inactive")
         return None
-    user.last_login_at = utcnow()
-    record(user, "auth.login", user)
     return user
 
 

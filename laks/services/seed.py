@@ -18,6 +18,7 @@ from laks.audit import record
 from laks.enums import MODULE_KEYS, ObserverGroup, ProgrammeStatus, Role
 from laks.extensions import db
 from laks.models import ModuleDue, Municipality, Programme, Unit
+from laks.services import twofactor
 from laks.services.accounts import create_user, find_user
 from laks.services.definitions import load_definition_files
 from laks.services.demo import load_demo_content
@@ -146,8 +147,11 @@ def _load_demo_accounts(path: Path, report: SeedReport) -> None:
 
     def ensure(email, name, role, *, units=(), tovholder=False, group=None, unit_label=""):
         if find_user(email) is None:
-            create_user(actor=None, email=email, name=name, role=role, units=list(units),
-                        tovholder=tovholder, observer_group=group, password=password)
+            user = create_user(actor=None, email=email, name=name, role=role,
+                               units=list(units), tovholder=tovholder, observer_group=group,
+                               password=password)
+            if twofactor.is_required(user):  # with the secret the README publishes
+                twofactor.set_up_demo(user)
             report.created.append(f"user {email}")
         report.demo_logins.append((email, role.value, unit_label))
 

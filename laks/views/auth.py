@@ -126,20 +126,37 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        db.session.commit()
+        user = accounts.check_credentials(form.email.data, form.password.data)
         if user is not None:
-            # A new session: nothing from before login – the CSRF token above all – carries
-            # over into it.
-            _clear_session()
-            login_user(user)
-            now = round(time.time(), 1)
-            session[LOGIN_AT] = session[SEEN_AT] = now
-            return redirect(safe_next(request.args.get("next")))
+            # The second step, for those who have one (imported here: it builds on this
+            # module).
+            from laks.views import twofactor
+
+            target = safe_next(request.args.get("next"))
+            second_step = twofactor.start_second_step(user, target)
+            if second_step is not None:
+                db.session.commit()
+                return second_step
+            sign_in(user)
+            return redirect(target)
+        db.session.commit()
         # One message for an unknown address, a wrong password and an inactive account.
         form.password.errors.append(_("The e-mail or the password is wrong."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def sign_in(user: User, **details) -> None:
+    """Sign ``user`` in – the password checked, and the second factor for a person who has
+    one (``details`` for the audit log say which) – in a new session; commits."""
+    accounts.record_login(user, **details)
+    db.session.commit()
+    # A new session: nothing from before login – the CSRF token above all – carries over
+    # into it.
+    _clear_session()
+    login_user(user)
+    now = round(time.time(), 1)
+    session[LOGIN_AT] = session[SEEN_AT] = now
 
 
 @bp.route("/log-ud", methods=["POST"])

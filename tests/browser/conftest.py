@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from laks.extensions import db
 from tests.browser.helpers import unchecked_problems, watch
-from tests.conftest import PASSWORD, make_test_app
+from tests.conftest import PASSWORD, current_code, make_test_app
 
 
 @pytest.fixture(scope="session")
@@ -82,13 +82,18 @@ def module_definitions(app):
 
 @pytest.fixture
 def log_in(page):
-    """Log ``user`` in through the front page's form, as a person would."""
+    """Log ``user`` in through the front page's form, as a person would – with the code of
+    now from their app when they have a second factor."""
 
     def do(user, password: str = PASSWORD):
         page.goto("/log-ind")
         page.get_by_label("E-mail").fill(user.email)
         page.get_by_label("Adgangskode").fill(password)
         page.get_by_role("button", name="Log ind").click()
-        page.wait_for_url("**/hjem")
+        page.wait_for_url(lambda url: url.endswith(("/hjem", "/log-ind/kode")))
+        if page.url.endswith("/log-ind/kode"):
+            page.get_by_label("Kode", exact=True).fill(current_code(user))
+            page.get_by_role("button", name="Log ind").click()
+            page.wait_for_url("**/hjem")
 
     return do

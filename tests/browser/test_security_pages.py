@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
@@ -14,7 +15,7 @@ from laks.enums import Role
 from laks.extensions import db
 from tests.browser.helpers import check_page
 from tests.conftest import PASSWORD
-from tests.test_db_outage import outage_app, postgres  # noqa: F401 (fixtures)
+from tests.test_db_outage import ANNE_SECRET, outage_app, postgres  # noqa: F401 (fixtures)
 from tests.test_login_limits import limited_app  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
@@ -58,6 +59,8 @@ def test_browser_too_many_failed_logins_page(page, make_user, limited_app):  # n
 def test_browser_database_unavailable_page(page, postgres, outage_app):  # noqa: F811
     with serving(outage_app) as base:
         log_in(page, base, "anne@example.org", PASSWORD)
+        page.get_by_label("Kode", exact=True).fill(pyotp.TOTP(ANNE_SECRET).now())
+        page.get_by_role("button", name="Log ind").click()
         expect(page.get_by_text("Anne Admin").first).to_be_visible()
         postgres.stop()
         page.goto(f"{base}/hjem")
