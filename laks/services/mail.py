@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -232,7 +232,7 @@ def build_email(message: MailMessage, now: datetime | None = None) -> EmailMessa
     email["From"] = sender
     name = message.user.name if message.user is not None else ""
     email["To"] = formataddr((name, message.to_address)) if name else message.to_address
-    email["Date"] = format_datetime(now or utcnow())
+    email["Date"] = formatdate((now or utcnow()).timestamp(), usegmt=True)  # RFC 5322
     email["Message-ID"] = (f"<laks.{message.id}.{int(message.created_at.timestamp())}"
                            f"@{domain}>")
     email["Auto-Submitted"] = "auto-generated"
