@@ -264,3 +264,20 @@ def test_password_reset_mail_says_how_long_the_link_works(app, make_user):
     assert "Linket virker én gang og udløber efter 60 minutter." in message.text_body
     assert password_reset.reset_url(user).split("/nulstil-adgangskode/")[0] \
         == "http://laks.test"
+
+
+def test_password_reset_asks_for_the_second_factor(client, make_user):
+    """A reset link proves the mailbox, not the second factor: a person who has one (or whose
+    role requires one) is signed in only after the code, like any login."""
+    from tests.conftest import current_code
+
+    user = make_user(Role.FACILITATOR, two_factor=True)
+    done = client.post(reset_path(user), data={"password": NEW_PASSWORD,
+                                               "confirm": NEW_PASSWORD})
+    assert done.status_code == 302 and done.headers["Location"] == "/log-ind/kode"
+    page = client.get("/log-ind/kode").get_data(as_text=True)
+    assert "Gør dit login færdigt med totrinslogin." in page
+    assert client.get("/hjem").status_code == 302  # not signed in yet
+    signed_in = client.post("/log-ind/kode", data={"code": current_code(user)})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/hjem"
+    assert client.get("/hjem").status_code == 200

@@ -21,13 +21,11 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 from wtforms import EmailField, SubmitField
@@ -38,7 +36,6 @@ from laks.extensions import db, limiter
 from laks.forms import SetPasswordForm
 from laks.services import accounts, password_reset
 from laks.views import guard
-from laks.views.auth import KEPT_ON_LOGOUT, LOGIN_AT, SEEN_AT
 
 bp = Blueprint("password", __name__)
 
@@ -144,20 +141,27 @@ def reset(token: str):
                                           "easy to guess. Choose another."))
         else:
             db.session.commit()
-            _sign_in(user)
-            flash(_("Your new password is saved, and you are logged in. Every other session "
-                    "you had has ended."), "success")
-            return redirect(url_for("home.index"))
+            return _sign_in(user)
     status = 422 if request.method == "POST" else 200
     return render_template("password/reset.html", form=form, user=user,
                            min_length=accounts.MIN_PASSWORD_LENGTH), status
 
 
-def _sign_in(user) -> None:
-    """Start a new session for ``user``, as logging in does: nothing from before carries
-    over into it but the chosen language."""
-    kept = {key: session[key] for key in KEPT_ON_LOGOUT if key in session}
-    session.clear()
-    session.update(kept)
-    login_user(user)
-    session[LOGIN_AT] = session[SEEN_AT] = round(time.time(), 1)
+def _sign_in(user):
+    """Sign ``user`` in after a reset, as logging in does – in a new session, and through the
+    second step for a person who has a second factor or whose role requires one: a reset
+    link proves the mailbox, never the second factor."""
+    # Imported here, as the login view does: the second step builds on laks.views.auth.
+    from laks.views import auth, twofactor
+
+    target = url_for("home.index")
+    second_step = twofactor.start_second_step(user, target)
+    if second_step is not None:
+        db.session.commit()
+        flash(_("Your new password is saved, and every other session you had has ended. "
+                "Finish logging in with two-factor sign-in."), "success")
+        return second_step
+    auth.sign_in(user, via="password_reset")
+    flash(_("Your new password is saved, and you are logged in. Every other session you "
+            "had has ended."), "success")
+    return redirect(target)
