@@ -37,6 +37,8 @@ def test_profile_every_signed_in_person_has_one(client, login, make_unit, make_u
     assert re.search(r'<input[^>]*checked[^>]*value="da"|<input[^>]*value="da"[^>]*checked',
                      page)
     assert 'href="/konto"' in page  # the menu leads here
+    # and the profile to the other settings of one's own
+    assert 'href="/konto/totrin"' in page and 'href="/konto/meddelelser"' in page
 
 
 def test_profile_anonymous_is_sent_to_login(client):
