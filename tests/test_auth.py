@@ -278,3 +278,27 @@ def test_auth_invitation_file_or_nul_as_password_is_refused_at_the_field(client,
     assert nul.status_code == 422
     db.session.refresh(user)
     assert user.password_hash is None
+
+
+def test_auth_invitation_signs_the_person_in_on_their_home_page(client, make_user):
+    user = make_user(Role.STAFF)
+    user.password_hash = None
+    db.session.commit()
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    form = {"password": "et langt kodeord", "confirm": "et langt kodeord"}
+    response = client.post(path, data=form)
+    assert response.status_code == 302 and response.headers["Location"] == "/hjem"
+    home = client.get("/hjem")
+    assert home.status_code == 200
+    assert "du er logget ind. Velkommen til laks" in home.get_data(as_text=True)
+
+
+def test_auth_invitation_of_a_facilitator_goes_through_the_second_step(client, make_user):
+    user = make_user(Role.FACILITATOR, two_factor=False)
+    user.password_hash = None
+    db.session.commit()
+    path = accounts.invitation_url(user).removeprefix("http://laks.test")
+    form = {"password": "et langt kodeord", "confirm": "et langt kodeord"}
+    response = client.post(path, data=form)
+    assert response.status_code == 302 and response.headers["Location"] == "/log-ind/totrin"
+    assert client.get("/hjem").status_code == 302  # not signed in before the second factor

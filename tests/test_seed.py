@@ -76,7 +76,11 @@ def test_seed_twice_changes_nothing(app):
 def test_seed_demo_accounts(app):
     report = load_seed(demo=True)
     db.session.commit()
-    users = list(db.session.scalars(select(User)))
+    everyone = list(db.session.scalars(select(User)))
+    # The demo's outbox holds one invitation, to a person who has not chosen a password yet.
+    invited = [u for u in everyone if u.password_hash is None]
+    assert [u.email for u in invited] == ["ny.medarbejder@demo.laks.dk"]
+    users = [u for u in everyone if u.password_hash is not None]
     by_role = {role: [u for u in users if u.role == role] for role in Role}
     assert len(by_role[Role.ADMIN]) == 1
     assert len(by_role[Role.OBSERVER]) == 1

@@ -177,7 +177,7 @@ def accept_invitation(token: str):
     try:
         user = accounts.user_from_invitation(token)
     except accounts.AccountError as exc:
-        message = (_("This invitation link has expired. Ask the network admin for a new one.")
+        message = (_("This invitation link has expired. You can get a new one below.")
                    if str(exc) == "expired" else
                    _("This invitation link is not valid, or it has already been used."))
         return render_template("auth/invitation_invalid.html", message=message), 410
@@ -187,8 +187,19 @@ def accept_invitation(token: str):
         db.session.commit()
         logout_user()
         _clear_session()
-        flash(_("Your password is saved. You can log in now."), "success")
-        return redirect(url_for("auth.login"))
+        # Signed in at once, as after a reset – through the second step for a person whose
+        # role requires one (the link proves the mailbox, never a second factor).
+        from laks.views import twofactor
+
+        target = url_for("home.index")
+        second_step = twofactor.start_second_step(user, target)
+        if second_step is not None:
+            db.session.commit()
+            flash(_("Your password is saved. Now set up two-factor sign-in."), "success")
+            return second_step
+        sign_in(user, via="invitation")
+        flash(_("Your password is saved, and you are logged in. Welcome to laks."), "success")
+        return redirect(target)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/invitation.html", form=form, user=user,
                            min_length=accounts.MIN_PASSWORD_LENGTH), status
