@@ -176,6 +176,21 @@ def activate_command(email) -> None:
     click.echo(f"{user.email} can log in again.")
 
 
+@user_cli.command("reset-two-factor")
+@click.option("--email", required=True)
+def reset_two_factor_command(email) -> None:
+    """Take away a person's second factor (a lost phone and lost recovery codes – also the
+    only network admin's): every session they had ends, and at their next login they set
+    it up again if their role requires it."""
+    from laks.services import twofactor
+
+    user = _find_user(email)
+    twofactor.reset(user, actor=None)
+    db.session.commit()
+    click.echo(f"Two-factor sign-in of {user.email} is reset; every session they had has "
+               "ended. They set it up again at their next login if their role requires it.")
+
+
 @user_cli.command("units")
 def list_units_command() -> None:
     """List the units with their ids, to use with --unit."""

@@ -251,3 +251,23 @@ def test_cli_jobs_run_builds_an_edition_left_being_made(runner, pdf_storage):
         refused = runner.invoke(args=["jobs", "run", "--edition", number])
         assert refused.exit_code == 1
         assert f"No published edition has the number {number}." in refused.output
+
+
+def test_cli_user_reset_two_factor_lets_a_locked_out_admin_set_it_up_again(runner,
+                                                                            make_user):
+    from laks.models import AuditEvent
+    from laks.services import twofactor
+
+    admin = make_user(Role.ADMIN)
+    assert twofactor.is_on(admin)
+    token = admin.session_token
+    result = run(runner, "user", "reset-two-factor", "--email", admin.email.upper())
+    assert result.exit_code == 0, result.output
+    assert "They set it up again at their next login" in result.output
+    db.session.expire_all()
+    assert not twofactor.is_on(admin) and admin.session_token != token
+    assert admin.totp_secret is None and not admin.recovery_codes
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "user.two_factor_reset", AuditEvent.object_id == admin.id))
+    unknown = run(runner, "user", "reset-two-factor", "--email", "ingen@example.org")
+    assert unknown.exit_code != 0
