@@ -62,6 +62,12 @@ def test_log(unit: Unit) -> TestLog:
     )
 
 
+def shared_measures(unit: Unit) -> list[dict]:
+    """The measures the unit's programme asks every unit for, as the unit's log holds its
+    own (keys "f-<key>")."""
+    return [m.as_measure() for m in unit.programme.shared_measures] if unit.programme else []
+
+
 def _save(log: TestLog, changes: dict, actor: User, base_version: int):
     return module_service.save_answers(log.unit_module, changes, actor=actor,
                                        base_version=base_version)

@@ -173,7 +173,7 @@ def _measures_page(unit_module: UnitModule, *, status: int = 200, errors=None,
     unit = unit_module.unit
     user = current_user._get_current_object()
     programme = unit.programme
-    shared = [m.as_measure() for m in programme.shared_measures] if programme else []
+    shared = service.shared_measures(unit)
     charts = [measure_chart(m, log.points.get(m["key"], []), log.cycles, public=False)
               for m in [*shared, *log.measures]]
     return render_template(
@@ -215,8 +215,7 @@ def add_measure(unit_module: UnitModule):
 
 
 def _measure_or_404(log, key: str) -> dict:
-    shared = [m.as_measure() for m in log.unit_module.unit.programme.shared_measures] \
-        if log.unit_module.unit.programme else []
+    shared = service.shared_measures(log.unit_module.unit)
     measure = log.measure(key) or next((m for m in shared if m["key"] == key), None)
     if measure is None:
         abort(404)
@@ -330,8 +329,7 @@ def delete_measure(unit_module: UnitModule):
 @guard("module.view", load=load_test_log)
 def points_csv(unit_module: UnitModule):
     log = service.test_log(unit_module.unit)
-    programme = unit_module.unit.programme
-    shared = [m.as_measure() for m in programme.shared_measures] if programme else []
+    shared = service.shared_measures(unit_module.unit)
     return _csv(checks.export_points_csv([*shared, *log.measures], log.points),
                 f"maalinger-{unit_module.unit_id}.csv")
 
