@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from laks.enums import Role
@@ -18,20 +19,35 @@ from laks.models import Unit
 
 
 class Rule:
-    """A named predicate ``(user, obj) -> bool`` that composes with ``|`` and ``&``."""
+    """A named predicate ``(user, obj) -> bool`` that composes with ``|`` and ``&``.
 
-    def __init__(self, fn: Callable[[Any, Any], bool], name: str | None = None):
+    A rule may carry a ``refusal``: words for the person it refuses, shown on the 403 page
+    when this rule is what stops them (see :func:`reason`).
+    """
+
+    def __init__(self, fn: Callable[[Any, Any], bool], name: str | None = None,
+                 refusal=None, why: Callable[[Any, Any], Any] | None = None):
         self.fn = fn
         self.name = name or fn.__name__
+        self.refusal = refusal
+        self._why = why or (lambda user, obj: self.refusal)
 
     def __call__(self, user, obj=None) -> bool:
         return bool(self.fn(user, obj))
 
+    def why_not(self, user, obj=None):
+        """The refusal of the first part of this rule that refuses ``user`` (in the order
+        the parts are combined with ``&``), or None when that part says nothing."""
+        return None if self(user, obj) else self._why(user, obj)
+
     def __or__(self, other: Rule) -> Rule:
-        return Rule(lambda u, o: self(u, o) or other(u, o), f"({self.name} | {other.name})")
+        return Rule(lambda u, o: self(u, o) or other(u, o), f"({self.name} | {other.name})",
+                    why=lambda u, o: self.why_not(u, o) or other.why_not(u, o))
 
     def __and__(self, other: Rule) -> Rule:
-        return Rule(lambda u, o: self(u, o) and other(u, o), f"({self.name} & {other.name})")
+        return Rule(lambda u, o: self(u, o) and other(u, o), f"({self.name} & {other.name})",
+                    why=lambda u, o: self.why_not(u, o) if not self(u, o)
+                    else other.why_not(u, o))
 
     def __repr__(self) -> str:
         return f"<Rule {self.name}>"
@@ -90,6 +106,14 @@ is_tovholder_of_unit = Rule(
 module_editable = Rule(
     lambda user, obj: getattr(getattr(obj, "state", None), "editable", False), "module_editable"
 )
+#: A closed unit has stopped its work: what it wrote can be read, not changed, until the
+#: network admin reopens it.
+UNIT_CLOSED = _l("The unit is closed: its modules, test log and consent can be read but no "
+                 "longer changed. If the unit is to work again, the network admin reopens it.")
+unit_open = Rule(
+    lambda user, obj: not getattr(_unit_of(obj), "is_closed", False), "unit_open",
+    refusal=UNIT_CLOSED,
+)
 _sees_unit = is_admin | is_observer | is_staff_of_unit | facilitates_unit
 
 #: action -> rule. Actions are named ``noun.verb``.
@@ -111,14 +135,15 @@ RULES: dict[str, Rule] = {
     # and submit; its facilitators (and the network admin) review; those who work with the
     # unit discuss.
     "module.view": _sees_unit,
-    "module.edit": is_staff_of_unit & module_editable,
+    # Nothing of a closed unit changes: its staff only read (unit_open says why on the 403).
+    "module.edit": is_staff_of_unit & unit_open & module_editable,
     # Posting answers at all (the state is checked by module.edit in the service, so a
     # stale form gets a clear message and keeps its text instead of a bare 403).
-    "module.save": is_staff_of_unit,
-    "module.submit": is_staff_of_unit,
+    "module.save": is_staff_of_unit & unit_open,
+    "module.submit": is_staff_of_unit & unit_open,
     # Taking a submission back to draft before it is reviewed (the workflow table allows it
     # only from "submitted").
-    "module.withdraw": is_staff_of_unit,
+    "module.withdraw": is_staff_of_unit & unit_open,
     "module.review": facilitates_unit | is_admin,
     "module.comment": is_staff_of_unit | facilitates_unit | is_admin,
     # The module definitions (questions) of the network.
@@ -131,7 +156,7 @@ RULES: dict[str, Rule] = {
     "audit.view": is_admin,
     # The inspiration catalogue: the unit's tovholder consents to publishing its case; the
     # network admin curates, publishes and withdraws editions.
-    "catalogue.consent": is_tovholder_of_unit,
+    "catalogue.consent": is_tovholder_of_unit & unit_open,
     "catalogue.curate": is_admin,
     # Running the network from the browser: the network admin creates and edits
     # programmes and units, moves units, decides who works in which unit (and who is its
@@ -141,6 +166,9 @@ RULES: dict[str, Rule] = {
     "unit.create": is_admin,
     "unit.edit": is_admin,
     "unit.move": is_admin,
+    # Closing a unit that has stopped its work, and reopening it.
+    "unit.close": is_admin,
+    "unit.reopen": is_admin,
     "unit.members": is_admin,
     "user.create": is_admin,
     "user.invite": is_admin,
@@ -170,10 +198,22 @@ def can(user, action: str, obj=None) -> bool:
     return rule(user, obj)
 
 
+class Refused(Forbidden):
+    """A 403 that says why, in words for the person refused (``reason``)."""
+
+    def __init__(self, reason):
+        super().__init__()
+        self.reason = reason
+
+
 def require(user, action: str, obj=None) -> None:
-    """Return quietly if allowed; otherwise raise 401 for anonymous visitors, 403 for others."""
+    """Return quietly if allowed; otherwise raise 401 for anonymous visitors, 403 for others
+    (:class:`Refused` when the rule says why – e.g. that the unit is closed)."""
     if can(user, action, obj):
         return
     if not _signed_in(user):
         raise Unauthorized()
+    reason = RULES[action].why_not(user, obj)
+    if reason is not None:
+        raise Refused(reason)
     raise Forbidden()

@@ -235,6 +235,8 @@ AUDIT_ACTION_LABELS = {
     "programme.update": _l("Programme changed"),
     "unit.update": _l("Unit changed"),
     "unit.move": _l("Unit moved to another programme"),
+    "unit.close": _l("Unit closed"),
+    "unit.reopen": _l("Unit reopened"),
     "unit.member_add": _l("Person attached to a unit"),
     "unit.member_remove": _l("Person detached from a unit"),
     "unit.tovholder": _l("Tovholder of a unit changed"),

@@ -354,6 +354,14 @@ class MoveUnitForm(FlaskForm):
     programme = SelectField(_l("Move to the programme"), choices=[], validate_choice=False)
 
 
+class CloseUnitForm(FlaskForm):
+    """Closing a unit: why, if the admin wants to say (kept in the audit log)."""
+
+    comment = TextAreaField(
+        _l("Why (optional)"), description=_l("Kept in the audit log with the closing."),
+        validators=[plain_text, TextLength(500), no_cpr], render_kw={"rows": 2})
+
+
 class MemberForm(FlaskForm):
     """A staff member or facilitator attached to a unit (choices set by the view)."""
 

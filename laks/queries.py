@@ -246,10 +246,10 @@ def unit_modules(unit_ids: list[int]) -> dict[tuple[int, str], UnitModule]:
 def steps_for(unit: Unit, saved: dict[tuple[int, str], UnitModule],
               today: date | None = None) -> list[Step]:
     """The five steps of ``unit`` from its saved modules. A module is overdue when its due
-    date has passed while it can still be edited – and only while the programme runs:
-    nothing in a closed programme is overdue."""
+    date has passed while it can still be edited – and only while the programme runs and
+    the unit is open: nothing in a closed programme or a closed unit is overdue."""
     today = today or date.today()
-    running = unit.programme.is_running
+    running = unit.programme.is_running and not unit.is_closed
     steps = []
     for position, key in enumerate(MODULE_KEYS, start=1):
         um = saved.get((unit.id, key))

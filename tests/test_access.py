@@ -45,6 +45,8 @@ EXPECTED = {
     "unit.create": {"admin"},
     "unit.edit": {"admin"},
     "unit.move": {"admin"},
+    "unit.close": {"admin"},
+    "unit.reopen": {"admin"},
     "unit.members": {"admin"},
     "user.create": {"admin"},
     "user.invite": {"admin"},

@@ -120,3 +120,23 @@ def test_migrations_turn_the_old_log_into_pdsa_cycles(empty_database, instance_p
     assert spec.sections[0].title.da == "Testlog"
     contact_role = parse_module(stored["refleksion"]).questions_by_key["case_contact_role"]
     assert contact_role.role_only
+
+
+def test_migrations_give_halsnaes_its_own_kommunekode(empty_database, instance_path):
+    """Halsnæs is kommune 0260; a database seeded when the list said 0250 (Frederikssund's
+    code) gets the right one, and no other municipality is touched."""
+    app = make_test_app(empty_database, instance_path)
+    with app.app_context():
+        upgrade(revision="8a6589a4408d")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO municipality (code, name) VALUES "
+                              "('0250', 'Halsnæs'), ('0316', 'Holbæk')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            after = dict(conn.execute(text("SELECT name, code FROM municipality")).all())
+        downgrade(revision="8a6589a4408d")
+        with db.engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT name, code FROM municipality")).all())
+        db.engine.dispose()
+    assert after == {"Halsnæs": "0260", "Holbæk": "0316"}
+    assert back == {"Halsnæs": "0250", "Holbæk": "0316"}

@@ -22,7 +22,9 @@ from sqlalchemy.orm import selectinload
 from laks.audit import record
 from laks.enums import MODULE_KEYS, MODULE_TITLES, ObserverGroup, ProgrammeStatus, Role
 from laks.extensions import db
-from laks.models import Membership, ModuleDue, Municipality, Programme, Unit, User
+from laks.i18n import format_moment
+from laks.models import Membership, ModuleDue, Municipality, Programme, Unit, User, utcnow
+from laks.privacy import looks_like_cpr
 from laks.services import accounts
 from laks.services.seed import slugify
 
@@ -33,6 +35,8 @@ NAME_MAX = 200
 PLACE_MAX = 200
 PLACES_MAX = 30
 PERSON_NAME_MAX = 120
+#: How long the comment given when a unit is closed may be.
+COMMENT_MAX = 500
 #: The languages a person can choose for the interface and their mails.
 LANGUAGES = ("da", "en")
 
@@ -295,6 +299,44 @@ def move_unit(unit: Unit, *, actor: User, programme: Programme | None) -> Unit:
     db.session.flush()
     record(actor, "unit.move", unit, name=unit.name, **{"from": source.name,
                                                         "to": programme.name})
+    return unit
+
+
+def close_unit(unit: Unit, *, actor: User, comment: str = "") -> Unit:
+    """Close a unit that has stopped its work (network admin). From then on its modules,
+    test log and consent are read-only for its staff (``unit_open`` in laks.access), none
+    of its modules is overdue and it gets no reminders; everyone who saw it still reads
+    everything. ``comment`` (why, optional) goes into the audit log. Raises NetworkError
+    when the unit is already closed, or the comment is too long or looks like a CPR number.
+    """
+    problems = _Problems()
+    if unit.is_closed:
+        problems.add("unit", _l("The unit was already closed on %(date)s.",
+                                date=format_moment(unit.closed_at)))
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        problems.add("comment", _l("At most %(max)d characters.", max=COMMENT_MAX))
+    elif looks_like_cpr(comment):
+        problems.add("comment", _l("The text looks like it contains a CPR number. laks "
+                                   "holds no personal data about citizens."))
+    problems.raise_any()
+    unit.closed_at = utcnow()
+    db.session.flush()
+    record(actor, "unit.close", unit, name=unit.name, reason=comment)
+    return unit
+
+
+def reopen_unit(unit: Unit, *, actor: User) -> Unit:
+    """Reopen a closed unit (network admin): its staff edit again where the workflow allows
+    it, and its due dates and reminders apply again. Raises NetworkError when the unit is
+    open."""
+    if not unit.is_closed:
+        raise NetworkError({"unit": [_l("The unit is open already: there is nothing to "
+                                        "reopen.")]})
+    closed_at = unit.closed_at
+    unit.closed_at = None
+    db.session.flush()
+    record(actor, "unit.reopen", unit, name=unit.name, closed_at=closed_at.isoformat())
     return unit
 
 

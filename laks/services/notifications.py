@@ -153,14 +153,17 @@ def module_commented(unit_module: UnitModule, actor: User) -> int:
 
 
 def send_reminders(today: date) -> int:
-    """Queue the reminders due on ``today``: to each unit of a running programme, for each
-    module not yet submitted or approved, one a week before its due date (from then until
-    the date) and one once it is overdue. Each goes out once, however often this runs."""
+    """Queue the reminders due on ``today``: to each open unit of a running programme, for
+    each module not yet submitted or approved, one a week before its due date (from then
+    until the date) and one once it is overdue. Each goes out once, however often this runs.
+    A closed unit gets none."""
     told = 0
     programmes = db.session.scalars(select(Programme).where(
         Programme.status == ProgrammeStatus.RUNNING)).all()
     for programme in programmes:
         for unit in programme.units:
+            if unit.is_closed:
+                continue
             states = dict(db.session.execute(select(UnitModule.module_key, UnitModule.state)
                                              .where(UnitModule.unit_id == unit.id)).all())
             for due in programme.module_dues:

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from laks.access import Refused
 from laks.extensions import db, limiter, login_manager
 
 #: Seconds a visitor (or a monitor) is asked to wait while the database is away.
@@ -74,7 +75,9 @@ def register(app: Flask) -> None:
         return page(400, _("Bad request"), _("The request could not be understood."))
 
     @app.errorhandler(403)
-    def forbidden(_exc):
+    def forbidden(exc):
+        if isinstance(exc, Refused):  # the rule says why (e.g. the unit is closed)
+            return page(403, _("Not possible now"), str(exc.reason))
         return page(403, _("No access"),
                     _("You do not have access to this page. If you think you should, contact "
                       "the network admin."))

@@ -18,6 +18,7 @@ from laks import queries
 from laks.enums import MODULE_KEYS, ProgrammeStatus, Role
 from laks.extensions import db
 from laks.forms import (
+    CloseUnitForm,
     EmptyForm,
     MemberForm,
     MoveUnitForm,
@@ -179,8 +180,9 @@ def new_unit(programme: Programme):
 
 
 def _unit_page(unit: Unit, *, form=None, move_form=None, member_form=None,
-               tovholder_form=None, status: int = 200):
-    """The unit's page for the admin: its details, who works in it, moving it."""
+               tovholder_form=None, close_form=None, reopen_form=None, status: int = 200):
+    """The unit's page for the admin: its details, who works in it, moving, closing and
+    reopening it."""
     if form is None:
         form = UnitForm(formdata=None, obj=unit)
         form.municipality.data = str(unit.municipality_id)
@@ -207,7 +209,9 @@ def _unit_page(unit: Unit, *, form=None, move_form=None, member_form=None,
     return render_template(
         "network/unit_edit.html", unit=unit, form=form, move_form=move_form,
         member_form=member_form, tovholder_form=tovholder_form, people=people,
-        memberships=memberships, action_form=EmptyForm(formdata=None)), status
+        memberships=memberships, action_form=EmptyForm(formdata=None),
+        close_form=close_form or CloseUnitForm(formdata=None),
+        reopen_form=reopen_form or EmptyForm(formdata=None)), status
 
 
 @bp.route("/enheder/<id:unit_id>/rediger", methods=["GET", "POST"])
@@ -244,6 +248,48 @@ def move_unit(unit: Unit):
     flash(_("“%(name)s” is moved to %(programme)s; that programme's due dates apply to it "
             "now.", name=unit.title, programme=unit.programme.name), "success")
     return redirect(url_for("network.edit_unit", unit_id=unit.id))
+
+
+def _refused(unit: Unit, exc: NetworkError, **forms):
+    """The unit's page again with the service's refusal: 409 when the unit's state changed
+    meanwhile (closed or reopened by someone else), 422 for a field to correct."""
+    return _unit_page(unit, status=409 if "unit" in exc.errors else 422, **forms)
+
+
+@bp.post("/enheder/<id:unit_id>/luk")
+@guard("unit.close", load=load_unit)
+def close_unit(unit: Unit):
+    form = CloseUnitForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _unit_page(unit, close_form=form, status=422)
+    try:
+        service.close_unit(unit, actor=_actor(), comment=form.comment.data or "")
+    except NetworkError as exc:
+        show_errors(form, exc)
+        return _refused(unit, exc, close_form=form)
+    db.session.commit()
+    flash(_("“%(name)s” is closed. Its modules can be read but no longer changed, and "
+            "nothing in it is overdue.", name=unit.title), "success")
+    return redirect(url_for("network.edit_unit", unit_id=unit.id) + "#closing")
+
+
+@bp.post("/enheder/<id:unit_id>/genaabn")
+@guard("unit.reopen", load=load_unit)
+def reopen_unit(unit: Unit):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.reopen_unit(unit, actor=_actor())
+    except NetworkError as exc:
+        show_errors(form, exc)
+        return _refused(unit, exc, reopen_form=form)
+    db.session.commit()
+    flash(_("“%(name)s” is open again: its staff can edit its modules, and its due dates "
+            "apply.", name=unit.title), "success")
+    return redirect(url_for("network.edit_unit", unit_id=unit.id) + "#closing")
 
 
 @bp.post("/enheder/<id:unit_id>/personer")
