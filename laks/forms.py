@@ -11,6 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -225,6 +228,35 @@ class QuestionAddForm(QuestionEditForm):
             data.update({name: value for name, value in (("min", low), ("max", high))
                          if value is not None})
         return data
+
+
+class OptionForm(Form):
+    """One existing option of a choice question: its texts, and whether it is retired."""
+
+    label_da = StringField(_l("Option in Danish"),
+                           validators=[plain_text,
+                                       DataRequired(_l("Write the option in Danish.")),
+                                       TextLength(200), no_cpr])
+    label_en = StringField(_l("Option in English"),
+                           validators=[plain_text, TextLength(200), no_cpr])
+    retired = BooleanField(_l("No longer offered (answers given with it are kept)"))
+
+
+class OptionsForm(FlaskForm):
+    """The options of a choice question: change their texts, retire one, or add one. The
+    options are matched by position with the question's, so their stored values – what the
+    answers hold – never pass through the browser."""
+
+    options = FieldList(FormField(OptionForm), min_entries=0, max_entries=200)
+    new_da = StringField(_l("New option in Danish"),
+                         validators=[plain_text, TextLength(200), no_cpr])
+    new_en = StringField(_l("New option in English"),
+                         validators=[plain_text, TextLength(200), no_cpr])
+
+    def validate_options(self, field):
+        if field.data and all(entry.get("retired") for entry in field.data) \
+                and not (self.new_da.data or "").strip():
+            raise ValidationError(_l("At least one option must stay in use."))
 
 
 class ReopenForm(FlaskForm):

@@ -162,11 +162,18 @@ def _audit_object_names(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
             for object_id, name in db.session.execute(
                     select(model.id, attribute).where(model.id.in_(ids))):
                 names[(object_type, object_id)] = name
+    programme_ids = {e.details["programme"] for e in events
+                     if e.object_type == "module_definition"
+                     and isinstance((e.details or {}).get("programme"), int)}
+    programmes = {row.id: row.name for row in db.session.execute(
+        select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids)))}
     for event in events:
         details = event.details or {}
         key = details.get("module")
         if event.object_type == "module_definition" and key in MODULE_TITLES:
-            names[("module_definition", event.object_id)] = str(MODULE_TITLES[key])
+            owner = programmes.get(details.get("programme"))
+            names[("module_definition", event.object_id)] = (
+                f"{owner}: {MODULE_TITLES[key]}" if owner else str(MODULE_TITLES[key]))
         if event.object_type == "catalogue_edition" and isinstance(details.get("number"), int):
             names[("catalogue_edition", event.object_id)] = str(
                 _l("Edition %(num)d", num=details["number"]))

@@ -14,9 +14,10 @@ def test_definition_views_admin_changes_a_label(client, login, team):
     save_answers(um, {"health_offer": "Rygestop"}, actor=team.tovholder, base_version=0)
     db.session.commit()
     login(team.admin)
-    page = client.get("/admin/moduler/udfordring").get_data(as_text=True)
+    base = f"/admin/programmer/{team.unit.programme_id}/moduler"
+    page = client.get(f"{base}/udfordring").get_data(as_text=True)
     assert "health_offer" in page and "Hvilket sundhedstilbud drejer det sig om?" in page
-    response = client.post("/admin/moduler/udfordring/spoergsmaal/health_offer", data={
+    response = client.post(f"{base}/udfordring/spoergsmaal/health_offer", data={
         "label_da": "Hvilket tilbud?", "label_en": "Which offer?", "help_da": "",
         "help_en": "", "required": "y"})
     assert response.status_code == 302
@@ -24,18 +25,22 @@ def test_definition_views_admin_changes_a_label(client, login, team):
     login(team.tovholder)
     page = client.get(f"/enheder/{team.unit.id}/moduler/udfordring").get_data(as_text=True)
     assert "Hvilket tilbud?" in page and 'value="Rygestop"' in page  # answer kept by key
+    # The network's own question – what a new programme starts from – is as it was.
+    assert get_spec("udfordring").question("health_offer").label.da != "Hvilket tilbud?"
 
 
 def test_definition_views_admin_adds_a_choice_question(client, login, team):
     login(team.admin)
-    response = client.post("/admin/moduler/refleksion/nyt-spoergsmaal", data={
+    base = f"/admin/programmer/{team.unit.programme_id}/moduler"
+    response = client.post(f"{base}/refleksion/nyt-spoergsmaal", data={
         "section": "anchoring", "key": "spread", "kind": "choice",
         "label_da": "Deler I erfaringerne?", "label_en": "Do you share?",
         "options": "ja | Ja | Yes\nnej | Nej | No", "columns": "", "help_da": "",
         "help_en": ""})
     assert response.status_code == 302
-    question = get_spec("refleksion").question("spread")
+    question = get_spec("refleksion", team.unit.programme_id).question("spread")
     assert [o.value for o in question.options] == ["ja", "nej"]
+    assert get_spec("refleksion").question("spread") is None  # the network's: unchanged
     client.post("/log-ud")
     login(team.tovholder)
     page = client.get(f"/enheder/{team.unit.id}/moduler/refleksion").get_data(as_text=True)

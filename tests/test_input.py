@@ -158,14 +158,18 @@ WORDING = {"label_da": "Antal i målgruppen", "label_en": "Number", "help_da": "
 
 def test_input_admin_sets_min_and_max_of_a_number_question(client, login, team):
     login(team.admin)
-    page = client.get(EDIT).get_data(as_text=True)
+    # The programme's own questions: the ones its units answer.
+    programme = f"/admin/programmer/{team.unit.programme_id}/moduler/udfordring"
+    edit = programme + EDIT.removeprefix("/admin/moduler/udfordring")
+    page = client.get(edit).get_data(as_text=True)
     assert 'name="min_value"' in page and 'value="0"' in page
     assert 'name="max_value"' in page and 'value="1000000"' in page
-    response = client.post(EDIT, data={**WORDING, "min_value": "10", "max_value": "1.000"})
+    response = client.post(edit, data={**WORDING, "min_value": "10", "max_value": "1.000"})
     assert response.status_code == 302
-    question = get_spec("udfordring").question("baseline_in_target_group")
+    question = get_spec("udfordring", team.unit.programme_id).question(
+        "baseline_in_target_group")
     assert (question.min, question.max) == (10, 1000)
-    assert "fra 10 til 1.000" in client.get("/admin/moduler/udfordring").get_data(as_text=True)
+    assert "fra 10 til 1.000" in client.get(programme).get_data(as_text=True)
     client.post("/log-ud")
     login(team.tovholder)
     response = save(client, team, baseline_in_target_group="1.500")

@@ -20,5 +20,7 @@ def is_answered(question: Question, value) -> bool:
 
 
 def missing_required(spec: ModuleSpec, answers: dict) -> list[Question]:
-    """The required questions that have no answer: what stands between a draft and submit."""
-    return [q for q in spec.questions if q.required and not is_answered(q, answers.get(q.key))]
+    """The required questions that have no answer: what stands between a draft and submit.
+    A retired question is never required."""
+    return [q for q in spec.questions
+            if q.required and not q.retired and not is_answered(q, answers.get(q.key))]

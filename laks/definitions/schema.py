@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from laks.enums import COLUMN_KINDS, DEFAULT_MAX_LENGTH, MODULE_KEYS, QuestionKind
 
@@ -42,6 +42,7 @@ class I18nText:
 class Option:
     value: str
     label: I18nText
+    retired: bool = False  # no longer offered; kept so that answers given with it read back
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class Question:
     role_only: bool = False  # a contact named by role: no e-mail address, no phone number
     layout: str = "table"  # a rows question: "table", or "cards" – a card and a page per row
     item_label: I18nText | None = None  # what one row is called ("Cyklus"), for cards
+    # No longer asked: left out of the form and of the required answers, but kept in the
+    # definition so that the answers given to it still read back under their question.
+    retired: bool = False
 
     @property
     def limit(self) -> int | None:
@@ -109,6 +113,27 @@ class ModuleSpec:
 
     def question(self, key: str) -> Question | None:
         return self.questions_by_key.get(key)
+
+    def active(self, answers: dict | None = None) -> ModuleSpec:
+        """The module as it is answered now: without retired questions, and without retired
+        options – except an option that ``answers`` already hold, so that editing a module
+        never silently drops an answer given before the option was retired."""
+        answers = answers or {}
+        sections = []
+        for section in self.sections:
+            questions = []
+            for q in section.questions:
+                if q.retired:
+                    continue
+                if any(o.retired for o in q.options):
+                    given = answers.get(q.key)
+                    given = set(given) if isinstance(given, list) else {given}
+                    q = replace(q, options=tuple(
+                        o for o in q.options if not o.retired or o.value in given))
+                questions.append(q)
+            sections.append(replace(section, questions=tuple(questions)))
+        by_key = {q.key: q for s in sections for q in s.questions}
+        return replace(self, sections=tuple(sections), questions_by_key=by_key)
 
 
 def _text(value, where: str, *, required: bool = True) -> I18nText | None:
@@ -182,7 +207,8 @@ def _column(data: dict, where: str) -> Column:
 
 def _options(data: dict, where: str) -> tuple[Option, ...]:
     options = tuple(
-        Option(value=_key(o.get("value"), where), label=_text(o.get("label"), where))
+        Option(value=_key(o.get("value"), where), label=_text(o.get("label"), where),
+               retired=bool(o.get("retired", False)))
         for o in data.get("options") or ()
     )
     values = [o.value for o in options]
@@ -214,7 +240,7 @@ def _question(data: dict, where: str) -> Question:
         raise DefinitionError(f"{where}: max_length must be a positive whole number")
     unknown = set(data) - {"key", "kind", "label", "help", "required", "max_length", "min",
                            "max", "options", "columns", "max_rows", "catalogue", "role_only",
-                           "layout", "item_label"}
+                           "layout", "item_label", "retired"}
     if unknown:
         raise DefinitionError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
     layout = data.get("layout", "table")
@@ -242,6 +268,7 @@ def _question(data: dict, where: str) -> Question:
         role_only=bool(data.get("role_only", False)),
         layout=layout,
         item_label=_text(data.get("item_label"), where, required=False),
+        retired=bool(data.get("retired", False)),
     )
 
 

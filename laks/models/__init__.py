@@ -7,6 +7,7 @@ from laks.models.mail import MailMessage, Notification
 from laks.models.modules import (
     ModuleComment,
     ModuleDefinition,
+    ModuleDefinitionVersion,
     ModuleRevision,
     StateChange,
     UnitModule,
@@ -30,6 +31,7 @@ __all__ = [
     "Membership",
     "ModuleComment",
     "ModuleDefinition",
+    "ModuleDefinitionVersion",
     "ModuleRevision",
     "Notification",
     "ModuleDue",

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from laks.enums import ModuleState
@@ -16,19 +26,50 @@ from laks.models.users import User
 
 class ModuleDefinition(Base):
     """The questions of one module, as data. ``content`` is checked by
-    :func:`laks.definitions.parse_module` whenever it is written or read."""
+    :func:`laks.definitions.parse_module` whenever it is written or read.
+
+    With no programme, it is the network's definition: the one a new programme starts from.
+    A programme's own copy is what its units answer, so a question added to one programme
+    never appears in another. Every content a definition has had is kept as a
+    :class:`ModuleDefinitionVersion`, so a module shows the questions it was answered with.
+    """
 
     __tablename__ = "module_definition"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    module_key: Mapped[str] = mapped_column(String(20), unique=True)
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True)
+    module_key: Mapped[str] = mapped_column(String(20))
     content: Mapped[dict] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
 
-    __table_args__ = (known_module_check(),)
+    __table_args__ = (
+        known_module_check(),
+        UniqueConstraint("programme_id", "module_key"),
+        # NULL is never equal to NULL in a unique constraint: the network's own row needs
+        # its own index to stay one per module.
+        Index("uq_module_definition_network", "module_key", unique=True,
+              sqlite_where=text("programme_id IS NULL"),
+              postgresql_where=text("programme_id IS NULL")),
+    )
+
+
+class ModuleDefinitionVersion(Base):
+    """One content a module definition has had. Never changed once written."""
+
+    __tablename__ = "module_definition_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(
+        ForeignKey("module_definition.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int]
+    content: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("definition_id", "revision"),)
 
 
 class UnitModule(Base):
@@ -83,6 +124,10 @@ class ModuleRevision(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The questions the answers were given to. None for revisions saved before definitions
+    # were versioned: those read with the earliest version kept.
+    definition_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("module_definition_version.id", ondelete="SET NULL"))
 
     unit_module: Mapped[UnitModule] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()

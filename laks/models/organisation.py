@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from laks.enums import ProgrammeStatus
-from laks.models.base import Base, known_module_check, str_enum
+from laks.models.base import Base, UTCDateTime, known_module_check, str_enum
 
 
 class Municipality(Base):
@@ -123,6 +123,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     places: Mapped[list[str]] = mapped_column(JSON, default=list)
     target_group: Mapped[str] = mapped_column(Text, default="")
+    # A closed unit has stopped its work: its modules are read-only and never overdue, and
+    # it gets no reminders. Reopening sets this back to None.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     programme: Mapped[Programme] = relationship(back_populates="units")
     municipality: Mapped[Municipality] = relationship(back_populates="units")
@@ -135,6 +138,10 @@ class Unit(Base):
     @property
     def title(self) -> str:
         return f"{self.municipality.name} – {self.name}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     def __repr__(self) -> str:
         return f"<Unit {self.id} {self.name}>"

@@ -139,12 +139,14 @@ def approved_answers(units: Iterable[Unit]) -> dict[int, dict[str, dict]]:
     return found
 
 
-def _options_da(module_key: str, question_key: str) -> dict[str, str]:
-    """The Danish label of each option of a choice question (empty if it is not defined)."""
+def _options_da(module_key: str, question_key: str, programme_id: int | None = None
+                ) -> dict[str, str]:
+    """The Danish label of each option of a choice question in a programme's definition
+    (empty if it is not defined)."""
     from laks.services.definitions import get_spec
 
     try:
-        question = get_spec(module_key).question(question_key)
+        question = get_spec(module_key, programme_id).question(question_key)
     except LookupError:
         return {}
     return {o.value: o.label.da for o in question.options} if question else {}
@@ -184,8 +186,8 @@ def case_content(unit: Unit, answers: dict[str, dict] | None = None) -> dict:
 
     challenge_type = _text(get("challenge_type"))
     themes, kram = _list(get("themes")), _list(get("kram"))
-    theme_names = _options_da("udfordring", "themes")
-    kram_names = _options_da("refleksion", "kram")
+    theme_names = _options_da("udfordring", "themes", unit.programme_id)
+    kram_names = _options_da("refleksion", "kram", unit.programme_id)
     activities = [
         {column: _text(row.get(column)) for column in ("who", "what", "where", "when")}
         for row in (get("activities") or []) if isinstance(row, dict)
@@ -202,7 +204,7 @@ def case_content(unit: Unit, answers: dict[str, dict] | None = None) -> dict:
         "summary": _text(get("summary")),
         "challenge": _text(get("challenge")),
         "challenge_type": challenge_type,
-        "challenge_type_label": (_options_da("udfordring", "challenge_type")
+        "challenge_type_label": (_options_da("udfordring", "challenge_type", unit.programme_id)
                                  .get(challenge_type, challenge_type)),
         "health_offer": _text(get("health_offer")),
         "themes": themes,

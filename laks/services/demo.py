@@ -71,7 +71,7 @@ def load_demo_content(folder: Path) -> list[str]:
             unit_module = module_service.unit_module_for(unit, key)
             if unit_module.state != ModuleState.NOT_STARTED:
                 continue
-            spec = get_spec(key)
+            spec = get_spec(key, unit.programme_id)
             answers = _plain(content.get("answers") or {})
             extra = set(testlog.ANSWER_KEYS) if key == testlog.MODULE_KEY else set()
             unknown = set(answers) - set(spec.questions_by_key) - extra

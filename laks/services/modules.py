@@ -17,6 +17,7 @@ from laks.extensions import db
 from laks.models import ModuleComment, ModuleRevision, Unit, UnitModule, User, utcnow
 from laks.privacy import any_cpr, looks_like_cpr
 from laks.services import notifications
+from laks.services.definitions import current_version_id
 from laks.workflow import WorkflowError, transition
 
 #: Autosaves by the same person within this window update one revision instead of adding
@@ -101,6 +102,8 @@ def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_ve
         db.session.add(revision)
     revision.answers = merged
     revision.created_at = now
+    revision.definition_version_id = current_version_id(
+        unit_module.module_key, unit_module.unit.programme_id)
     db.session.flush()
     record_module(actor, "module.autosave" if autosave else "module.save", unit_module,
                   version=unit_module.version, revision=revision.number)
@@ -129,7 +132,9 @@ def keep_conflict(unit_module: UnitModule, answers: dict, *, actor: User,
     require(actor, "module.save", unit_module)
     merged = {**(unit_module.answers or {}), **answers}
     kept = ModuleRevision(unit_module=unit_module, number=_next_number(unit_module),
-                          kind="conflict", answers=merged, author=actor)
+                          kind="conflict", answers=merged, author=actor,
+                          definition_version_id=current_version_id(
+                              unit_module.module_key, unit_module.unit.programme_id))
     db.session.add(kept)
     db.session.flush()
     record_module(actor, "module.save_conflict", unit_module, base=base_version,

@@ -26,6 +26,7 @@ from laks.i18n import format_moment
 from laks.models import Membership, ModuleDue, Municipality, Programme, Unit, User, utcnow
 from laks.privacy import looks_like_cpr
 from laks.services import accounts
+from laks.services.definitions import start_programme
 from laks.services.seed import slugify
 
 #: A programme's slug: what its public page's address ends in (/forloeb/<slug>).
@@ -139,7 +140,8 @@ def create_programme(*, actor: User, name: str, slug: str = "", description: str
                      status: ProgrammeStatus = ProgrammeStatus.RUNNING) -> Programme:
     """Create a programme with its period and the five modules' due dates (network admin).
 
-    The slug is made from the name when none is given. Raises NetworkError for a missing or
+    The programme starts with its own copy of the network's module questions. The slug is
+    made from the name when none is given. Raises NetworkError for a missing or
     duplicate name or slug, an end before the start, or due dates missing, out of order or
     outside the period.
     """
@@ -151,6 +153,7 @@ def create_programme(*, actor: User, name: str, slug: str = "", description: str
                              for i, key in enumerate(MODULE_KEYS, start=1)]
     db.session.add(programme)
     db.session.flush()
+    start_programme(programme)  # its own copy of the network's current questions
     record(actor, "programme.create", programme, slug=slug, status=programme.status.value)
     return programme
 

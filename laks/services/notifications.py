@@ -111,7 +111,7 @@ def _module_values(unit_module: UnitModule) -> dict:
 
 
 def _title(unit_module: UnitModule) -> str:
-    spec = get_spec(unit_module.module_key)
+    spec = get_spec(unit_module.module_key, unit_module.unit.programme_id)
     return f"{spec.position}. {spec.title}"
 
 
@@ -174,7 +174,7 @@ def send_reminders(today: date) -> int:
 
 
 def _remind(unit: Unit, module_key: str, due_on: date, today: date) -> int:
-    spec = get_spec(module_key)
+    spec = get_spec(module_key, unit.programme_id)
     values = {"unit_id": unit.id, "module_key": module_key}
 
     def words(message: str):

@@ -22,7 +22,7 @@ from laks.i18n import format_moment
 from laks.models import Unit, UnitModule
 from laks.revisions import changes_since_review, diff_answers, revision_marks
 from laks.services import modules as service
-from laks.services.definitions import get_spec
+from laks.services.definitions import get_spec, module_spec
 from laks.views import guard
 
 bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
@@ -40,6 +40,12 @@ def _url(unit_module: UnitModule, endpoint: str = "modules.show", **kwargs) -> s
                    **kwargs)
 
 
+def _answering_spec(unit_module: UnitModule):
+    """The questions a save answers: the programme's current ones that are still asked."""
+    return get_spec(unit_module.module_key, unit_module.unit.programme_id).active(
+        unit_module.answers)
+
+
 def _base_version(form) -> int:
     """The version the form was loaded from; a tampered value can only cause a conflict."""
     try:
@@ -51,9 +57,11 @@ def _base_version(form) -> int:
 def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=None,
           review_form=None, comment_form=None, reopen_form=None):
     """Render the module page; every view that shows the module comes through here."""
-    spec = get_spec(unit_module.module_key)
+    spec = module_spec(unit_module)
     user = current_user._get_current_object()
     editable = can(user, "module.edit", unit_module)
+    if editable or conflict:
+        spec = spec.active(unit_module.answers)
     if form is None and editable:
         form = build_module_form(spec)(formdata=None, data=form_data(spec, unit_module.answers),
                                        version=unit_module.version)
@@ -115,7 +123,7 @@ def save(unit_module: UnitModule):
     A form with errors is shown again with everything typed; a form based on an older
     version is shown beside the newer one to merge; nothing is ever overwritten silently.
     """
-    spec = get_spec(unit_module.module_key)
+    spec = _answering_spec(unit_module)
     form = build_module_form(spec)()
     intent = request.form.get("intent", "save")
     user = current_user._get_current_object()
@@ -228,7 +236,7 @@ def autosave(unit_module: UnitModule):
     """Save a draft from the page's script; answers JSON, never a page."""
     if not unit_module.state.editable:
         return jsonify(status="locked", message=_("The module cannot be edited now.")), 409
-    spec = get_spec(unit_module.module_key)
+    spec = _answering_spec(unit_module)
     form = build_module_form(spec)()
     if not form.validate():
         return jsonify(status="invalid", message=_("Not saved: some answers need correcting."),
@@ -328,7 +336,7 @@ def comment(unit_module: UnitModule):
 @bp.get("/<module_key>/revisioner")
 @guard("module.view", load=load_unit_module)
 def revisions(unit_module: UnitModule):
-    spec = get_spec(unit_module.module_key)
+    spec = get_spec(unit_module.module_key, unit_module.unit.programme_id)
     revisions = unit_module.revisions
     by_number = {r.number: r for r in revisions}
     newest = revisions[-1].number if revisions else None

@@ -23,7 +23,7 @@ from laks.forms import EmptyForm
 from laks.models import Unit, UnitModule
 from laks.services import modules as module_service
 from laks.services import testlog as service
-from laks.services.definitions import get_spec
+from laks.services.definitions import module_spec
 from laks.services.testlog_charts import measure_chart, reach_summary
 from laks.views import guard
 
@@ -38,8 +38,8 @@ def load_test_log(unit_id: int, **_kwargs) -> UnitModule:
     return module_service.unit_module_for(unit, service.MODULE_KEY)
 
 
-def _cycles_question():
-    return get_spec(service.MODULE_KEY).questions_by_key["cycles"]
+def _cycles_question(unit_module: UnitModule):
+    return module_spec(unit_module).questions_by_key["cycles"]
 
 
 def _version() -> int:
@@ -97,7 +97,7 @@ def cycle(unit_module: UnitModule):
     log = service.test_log(unit_module.unit)
     if number is not None and not 1 <= number <= len(log.cycles):
         abort(404)
-    question = _cycles_question()
+    question = _cycles_question(unit_module)
     user = current_user._get_current_object()
     editable = can(user, "module.edit", unit_module)
     stored = log.cycles[number - 1] if number else None
@@ -150,7 +150,7 @@ def cycle(unit_module: UnitModule):
 @guard("module.view", load=load_test_log)
 def cycles_csv(unit_module: UnitModule):
     log = service.test_log(unit_module.unit)
-    question = _cycles_question()
+    question = _cycles_question(unit_module)
     labels = {c.key: str(c.label) for c in question.columns}
     return _csv(checks.export_cycles_csv(log.cycles, labels),
                 f"pdsa-cyklusser-{unit_module.unit_id}.csv")
