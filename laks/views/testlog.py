@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from laks import testlog as checks
-from laks.access import can
+from laks.access import can, require
 from laks.definitions.forms import build_row_form, row_form_data, row_from_form
 from laks.extensions import db
 from laks.forms import EmptyForm
@@ -102,12 +102,12 @@ def cycle(unit_module: UnitModule):
     editable = can(user, "module.edit", unit_module)
     stored = log.cycles[number - 1] if number else None
     if number is None and not editable:
+        require(user, "module.edit", unit_module)  # says why (e.g. the unit is closed)
         abort(403)
     form_class = build_row_form(question)
     status = 200
     if request.method == "POST":
-        if not can(user, "module.save", unit_module):
-            abort(403)
+        require(user, "module.save", unit_module)  # a 403 that says why
         form = form_class()
         if not editable:
             flash(_("The module is “%(state)s” and cannot be edited now. Your text is still "
