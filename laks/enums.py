@@ -262,3 +262,20 @@ def audit_action_label(action: str) -> str:
     """An audit action in words; an action without a label is shown as it is stored."""
     label = AUDIT_ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+#: The IHI progress scale a facilitator scores a unit on (models.ProgressScore stores the
+#: half steps, 1 … 10): what each score means, in the words of the Institute for Healthcare
+#: Improvement's assessment scale.
+IHI_SCALE = {
+    1: _l("Intent to participate"),
+    2: _l("Team formed and charter in place"),
+    3: _l("Planning for the project has begun"),
+    4: _l("Activity, but no changes"),
+    5: _l("Changes tested, but no improvement"),
+    6: _l("Modest improvement"),
+    7: _l("Improvement"),
+    8: _l("Significant improvement"),
+    9: _l("Sustainable improvement"),
+    10: _l("Outstanding sustainable results"),
+}

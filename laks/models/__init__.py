@@ -19,6 +19,7 @@ from laks.models.organisation import (
     SharedMeasure,
     Unit,
 )
+from laks.models.progress import ProgressScore
 from laks.models.users import Membership, User
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "ModuleDue",
     "Municipality",
     "Programme",
+    "ProgressScore",
     "SharedMeasure",
     "StateChange",
     "Unit",
