@@ -6,13 +6,16 @@ FLASK   := $(BIN)/flask --app laks
 STAMP   := $(VENV)/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# `make run` shows the demo; `make run EMPTY=1` starts a network of one's own: only the
+# municipalities and the module questions, no programmes, no people.
+SEED    := $(if $(filter 1,$(EMPTY)),--base,--demo)
 
 .PHONY: run test test-sqlite test-postgres setup assets translations lint bench clean
 
 run: setup
 	./scripts/system-deps.sh run
 	$(FLASK) db upgrade
-	$(FLASK) seed --demo
+	$(FLASK) seed $(SEED)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite twice: on SQLite, then on a PostgreSQL started for the run.

@@ -33,10 +33,12 @@ def _fail(message: str) -> None:
 
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="Also create demo accounts and print their logins.")
-def seed_command(demo: bool) -> None:
-    """Load municipalities and programmes from seed_data/ (idempotent)."""
+@click.option("--base", is_flag=True,
+              help="Only the municipalities and the module questions: no programmes.")
+def seed_command(demo: bool, base: bool) -> None:
+    """Load municipalities, programmes and module questions from seed_data/ (idempotent)."""
     try:
-        report = load_seed(demo=demo)
+        report = load_seed(demo=demo, base=base)
     except (SeedError, DefinitionError, DemoContentError) as exc:
         _fail(str(exc))
     db.session.commit()

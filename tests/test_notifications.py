@@ -155,3 +155,20 @@ def test_reminders_skip_submitted_modules_and_closed_programmes(app, team):
     programme.status = ProgrammeStatus.CLOSED
     db.session.commit()
     assert service.send_reminders(date(2026, 12, 31)) == 0
+
+
+def test_notifications_every_kind_has_a_name_in_the_outbox(app, client, login, team):
+    """The admin's outbox names each kind of mail in words, a notice's too – never the key."""
+    from laks.services.mail import MAIL_KIND_LABELS, mail_kind_label
+    from laks.services.notifications import KINDS
+
+    assert set(KINDS) <= set(MAIL_KIND_LABELS)
+    assert mail_kind_label("module_submitted") == "Modul indsendt"  # Danish first
+    um = module_service.unit_module_for(team.unit, "udfordring")
+    module_service.save_answers(um, COMPLETE_UDFORDRING, actor=team.tovholder,
+                               base_version=0)
+    module_service.submit(um, get_spec("udfordring"), actor=team.tovholder)
+    db.session.commit()
+    login(team.admin)
+    page = client.get("/admin/post").get_data(as_text=True)
+    assert "Modul indsendt" in page and "module_submitted" not in page

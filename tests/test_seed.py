@@ -158,3 +158,18 @@ def test_seed_twice_leaves_the_demo_catalogue_alone(app):
     assert catalogue.active_consent(consent.unit) is None
     db.session.expire_all()
     assert [c.content_hash for c in db.session.scalar(select(Edition)).cases] == hashes
+
+
+def test_seed_base_is_a_network_of_its_own(app, runner):
+    """`flask seed --base` (`make run EMPTY=1`): the municipalities and the network's
+    module questions only – no programmes, no units, no people."""
+    from laks.models import ModuleDefinition
+
+    result = runner.invoke(args=["seed", "--base"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count(Municipality.id))) == 98
+    assert db.session.scalar(select(func.count(ModuleDefinition.id))) == 5
+    for model in (Programme, Unit, User):
+        assert db.session.scalar(select(func.count(model.id))) == 0
+    refused = runner.invoke(args=["seed", "--base", "--demo"])
+    assert refused.exit_code != 0 and "exclude each other" in refused.output

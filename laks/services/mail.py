@@ -57,6 +57,14 @@ BATCH_SIZE = 200
 MAIL_KIND_LABELS = {
     "invitation": _l("Invitation"),
     "password_reset": _l("Password reset"),
+    # The notices (laks.services.notifications.KINDS), as a mail.
+    "module_submitted": _l("Module submitted"),
+    "module_changes_requested": _l("Changes requested"),
+    "module_approved": _l("Module approved"),
+    "module_reopened": _l("Module reopened"),
+    "module_comment": _l("Comment"),
+    "reminder_due": _l("Reminder: due in a week"),
+    "reminder_overdue": _l("Reminder: overdue"),
 }
 
 

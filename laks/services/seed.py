@@ -44,12 +44,20 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40].rstrip("-")
 
 
-def load_seed(seed_dir: Path = SEED_DIR, *, demo: bool = False) -> SeedReport:
-    """Load municipalities and programmes (and demo accounts if ``demo``); flush, no commit."""
+def load_seed(seed_dir: Path = SEED_DIR, *, demo: bool = False, base: bool = False
+              ) -> SeedReport:
+    """Load municipalities, programmes and the module questions (and demo accounts and
+    content if ``demo``); flush, no commit. With ``base``, only what every network starts
+    with – the municipalities and the network's module questions – and no programmes: a
+    network of its own creates them in the browser."""
+    if base and demo:
+        raise SeedError("the demo needs the seed's programmes: --base and --demo exclude "
+                        "each other")
     report = SeedReport()
     municipalities = _load_municipalities(seed_dir / "municipalities.csv", report)
-    for path in sorted((seed_dir / "programmes").glob("*.yaml")):
-        _load_programme(path, municipalities, report)
+    if not base:
+        for path in sorted((seed_dir / "programmes").glob("*.yaml")):
+            _load_programme(path, municipalities, report)
     for key in load_definition_files(seed_dir / "modules"):
         report.created.append(f"module definition {key}")
     if demo:

@@ -36,11 +36,28 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
+def _closing(app):
+    """``app`` with each response's iterable closed as soon as it is exhausted (or
+    collected). Werkzeug's development server closes it only after draining the socket, and
+    a browser that drops the connection there (as Chromium does for a favicon) leaves a file
+    response open – a ResourceWarning in whatever test runs next."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(_schema, database_url, instance_path):
     """The base URL of laks, served for the whole session on a free port."""
     app = make_test_app(database_url, instance_path, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="laks-live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -469,10 +469,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _make_run_commands(port: int) -> list[list[str]]:
-    """The commands `make run PORT=<port>` runs after its set-up (read from the Makefile,
-    not copied): the migrations, the seed, the server."""
-    dry = subprocess.run(["make", "-n", "run", f"PORT={port}"], cwd=ROOT, check=True,
+def _make_run_commands(port: int, *options: str) -> list[list[str]]:
+    """The commands `make run PORT=<port> <options>` runs after its set-up (read from the
+    Makefile, not copied): the migrations, the seed, the server."""
+    dry = subprocess.run(["make", "-n", "run", f"PORT={port}", *options], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     return [shlex.split(line) for line in dry.splitlines()
             if line.startswith(".venv/bin/flask --app laks ")]
@@ -520,19 +520,20 @@ def _wait_for(url: str, seconds: float = 30) -> None:
 
 
 def test_browser_network_started_from_an_empty_database(browser, empty_database, tmp_path):
-    """`make run` and the browser alone, from nothing: make run's own commands (with `seed`
-    in place of `seed --demo`, as README's production set-up runs it: a real network gets no
-    demo accounts), the first network admin from the command line, and the rest in Chromium –
-    the admin's first sign-in with the required second factor, a programme and a unit."""
+    """`make run EMPTY=1` and the browser alone, from nothing: make run's own commands (the
+    seed of a network of its own: the municipalities and the module questions, no programmes,
+    no people), the first network admin from the command line, and the rest in Chromium – the
+    admin's first sign-in with the required second factor, a programme and a unit."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("LAKS_")}
     env.update(LAKS_DATABASE_URL=empty_database, LAKS_SECRET_KEY=secrets.token_urlsafe(48),
                LAKS_BASE_URL=base, LAKS_OUTBOX_DIR=str(tmp_path / "outbox"),
                LAKS_CATALOGUE_DIR=str(tmp_path / "catalogue"))
-    upgrade, seed, serve = _make_run_commands(port)
+    assert _make_run_commands(port)[1][-2:] == ["seed", "--demo"]  # plain `make run`
+    upgrade, seed, serve = _make_run_commands(port, "EMPTY=1")
     assert upgrade[-2:] == ["db", "upgrade"]
-    assert seed[-2:] == ["seed", "--demo"]
+    assert seed[-2:] == ["seed", "--base"]
     assert serve[-5:] == ["run", "--host", "127.0.0.1", "--port", str(port)]
 
     def flask(args: list[str]) -> str:
@@ -544,10 +545,13 @@ def test_browser_network_started_from_an_empty_database(browser, empty_database,
     flask(upgrade)
     assert _count(empty_database, "SELECT count(*) FROM user_account") == 0
     assert _count(empty_database, "SELECT count(*) FROM programme") == 0
-    flask(seed[:-1])
-    # No one yet – the seed makes no accounts – but the official list of municipalities.
+    flask(seed)
+    # No one and no programme yet, but the official list of municipalities and the network's
+    # module questions, which a new programme starts from.
     assert _count(empty_database, "SELECT count(*) FROM user_account") == 0
-    assert _count(empty_database, "SELECT count(*) FROM municipality") > 90
+    assert _count(empty_database, "SELECT count(*) FROM programme") == 0
+    assert _count(empty_database, "SELECT count(*) FROM municipality") == 98
+    assert _count(empty_database, "SELECT count(*) FROM module_definition") == 5
     created = flask([*seed[:-2], "user", "create", "--email", "ada@sundbynet.dk",
                      "--name", "Ada Administrator", "--role", "admin"])
     assert "Created ada@sundbynet.dk (admin)." in created
@@ -640,3 +644,6 @@ def test_browser_network_started_from_an_empty_database(browser, empty_database,
     assert _count(empty_database, "SELECT count(*) FROM user_account") == 1
     assert _count(empty_database,
                   "SELECT count(*) FROM unit WHERE name = 'Sundhedscaféen'") == 1
+    # The new programme has its own copy of the network's five modules' questions.
+    assert _count(empty_database, "SELECT count(*) FROM module_definition d JOIN programme p "
+                  "ON p.id = d.programme_id WHERE p.name = 'Sund By 2027'") == 5
