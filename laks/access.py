@@ -146,6 +146,10 @@ RULES: dict[str, Rule] = {
     "module.withdraw": is_staff_of_unit & unit_open,
     "module.review": facilitates_unit | is_admin,
     "module.comment": is_staff_of_unit | facilitates_unit | is_admin,
+    # A unit's progress on the IHI scale: a facilitator of the unit and the network admin
+    # score it; everyone who sees the unit reads the scores.
+    "progress.view": _sees_unit,
+    "progress.set": facilitates_unit | is_admin,
     # The module definitions (questions) of the network.
     "definition.edit": is_admin,
     # Network-wide overviews.

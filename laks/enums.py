@@ -223,6 +223,7 @@ AUDIT_ACTION_LABELS = {
     "module.withdraw": _l("Submission withdrawn"),
     "module.reopen": _l("Module reopened"),
     "module.comment": _l("Comment added"),
+    "progress.set": _l("Progress score set"),
     "municipality.create": _l("Municipality created"),
     "programme.create": _l("Programme created"),
     "programme.shared_measure_add": _l("Shared measure added"),

@@ -33,6 +33,8 @@ EXPECTED = {
     "module.withdraw": {"staff_own", "tovholder_own"},
     "module.review": {"facilitator_own", "admin"},
     "module.comment": {"staff_own", "tovholder_own", "facilitator_own", "admin"},
+    "progress.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
+    "progress.set": {"facilitator_own", "admin"},
     "definition.edit": {"admin"},
     "programme.view": {"admin", "observer"},
     "programme.measures": {"admin"},
