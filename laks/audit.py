@@ -3,14 +3,31 @@ services alike (so it sits below both)."""
 
 from __future__ import annotations
 
+from flask import has_request_context, request
+
 from laks.extensions import db
-from laks.models import AuditEvent, User
+from laks.models import AuditEvent, Unit, User
+
+#: The longest browser description kept (a longer one is cut: it is a hint, not evidence).
+USER_AGENT_LENGTH = 300
+
+
+def _unit_id(obj, details: dict) -> int | None:
+    """The unit an event concerns: the object itself, the object's unit, or the unit the
+    details name."""
+    if isinstance(obj, Unit):
+        return obj.id
+    unit_id = getattr(obj, "unit_id", None)
+    if unit_id is None:
+        unit_id = details.get("unit_id")
+    return unit_id if isinstance(unit_id, int) and not isinstance(unit_id, bool) else None
 
 
 def record(actor: User | None, action: str, obj=None, **details) -> AuditEvent:
     """Append an audit event: ``actor`` did ``action`` to ``obj`` (any mapped object or None).
 
-    ``details`` must be JSON-serialisable and must never hold a password or a token.
+    ``details`` must be JSON-serialisable and must never hold a password or a token. Inside a
+    request the event also keeps the address it came from and the browser's description.
     """
     event = AuditEvent(
         actor=actor,
@@ -18,7 +35,12 @@ def record(actor: User | None, action: str, obj=None, **details) -> AuditEvent:
         object_type=obj.__tablename__ if obj is not None else None,
         object_id=obj.id if obj is not None else None,
         details=details,
+        unit_id=_unit_id(obj, details),
     )
+    if has_request_context():
+        event.ip_address = (request.remote_addr or "")[:45] or None
+        agent = request.headers.get("User-Agent", "")
+        event.user_agent = agent.replace("\x00", "")[:USER_AGENT_LENGTH] or None
     db.session.add(event)
     return event
 

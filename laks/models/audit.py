@@ -12,6 +12,9 @@ from laks.models.users import User
 
 
 class AuditEvent(Base):
+    """One event: a change, a view of a unit's data by someone outside it, a refusal, a
+    sign-in. Where it came from (address, browser) is kept for the regular log checks."""
+
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,5 +27,11 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[int | None]
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The unit whose data the event concerns, for filtering the log by unit. No foreign key:
+    # the log outlives a deleted unit.
+    unit_id: Mapped[int | None] = mapped_column(index=True)
+    # The request it came from; None outside a request (CLI, jobs, seed).
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
 
     actor: Mapped[User | None] = relationship()
