@@ -33,10 +33,11 @@ test-postgres:
 
 setup: $(STAMP) assets translations
 
-$(STAMP): pyproject.toml
+# constraints.txt records the versions CI tested (scripts/freeze-constraints.sh writes it).
+$(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test]" -c constraints.txt
 	touch $(STAMP)
 
 # Det Fælles Designsystem from package-lock.json into static/dkfds (npm ci only when needed).
@@ -51,10 +52,12 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract --ignore-dirs='.* node_modules .venv' -F babel.cfg -k _l -k lazy_gettext -o laks/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -d laks/translations -i laks/translations/messages.pot --no-fuzzy-matching
 
-# Style, and the layering of laks (pyproject.toml: [tool.importlinter]).
+# Style, the layering of laks (pyproject.toml: [tool.importlinter]), and bandit's security
+# checks: no finding of medium or high severity (a reviewed exception says why, as # nosec).
 lint: $(STAMP)
 	$(BIN)/ruff check laks tests bench
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -r laks -ll
 
 # The request benchmark, then the catalogue PDF benchmark (17, 100 and 500 cases).
 bench: setup

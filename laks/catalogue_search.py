@@ -27,7 +27,6 @@ from sqlalchemy.orm import selectinload
 from laks.enums import EditionStatus, ModuleState, ProgrammeStatus
 from laks.extensions import db
 from laks.models import CaseConsent, Edition, EditionCase, Programme, Unit, UnitModule
-from laks.models.catalogue import SEARCH_TABLE
 from laks.rendering import first_sentence, plain_words
 
 #: The longest search text used; the rest is ignored (a visitor may paste anything).
@@ -46,9 +45,10 @@ FILTER_LABELS = {
     "challenge_type": _l("Type of challenge"),
 }
 
+# The table is models.catalogue.SEARCH_TABLE, written out: a statement of constants only.
 _FTS5_MATCH = text(
-    f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :match "  # noqa: S608
-    f"AND rowid IN :ids ORDER BY bm25({SEARCH_TABLE})"  # (a constant name, no input)
+    "SELECT rowid FROM catalogue_fts WHERE catalogue_fts MATCH :match "
+    "AND rowid IN :ids ORDER BY bm25(catalogue_fts)"
 ).bindparams(bindparam("ids", expanding=True))
 #: Where a block of text ends, words part; inline tags (emphasis, links) join their text.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -243,7 +243,7 @@ def _setup_page(user: User, form, action: str, *, at_login: bool, status: int = 
               account=twofactor.account_name(user))
     return render_template(
         "twofactor/setup.html", form=form, user=user, action=action, at_login=at_login,
-        qr=Markup(twofactor.qr_svg(user, title=title)),  # noqa: S704 – made by segno
+        qr=Markup(twofactor.qr_svg(user, title=title)),  # noqa: S704  # nosec B704 – segno
         secret=twofactor.grouped_secret(user.totp_secret),
         account_name=twofactor.account_name(user),
     ), status
