@@ -1,151 +1,247 @@
-"""Time the main pages and saves of laks on a network much larger than LAKS, and count the
-SQL statements each request makes (a count that grows with the data is an N+1).
+"""The request benchmark: laks under gunicorn with concurrent clients, on a network of 1,000
+units (each with five modules, revisions, timelines and comments), beside a hello-world
+Flask app served by gunicorn with the same settings in the same run.
 
-    python -m bench [--units 300] [--repeat 30]
+    python -m bench [--units 1000] [--workers 2] [--clients 2] [--seconds 5] [--warm-up 1]
 
-Runs on a temporary SQLite database (or LAKS_DATABASE_URL if set) through the real app and
-its test client, so everything but the network is measured.
+Each row is measured by ``--clients`` client processes sending requests one after the
+other: ``--warm-up`` seconds unmeasured, then ``--seconds`` measured. Autosaves come from one
+client (one person typing; two would be a conflict). The database is a temporary SQLite file,
+or LAKS_DATABASE_URL if set (it must be empty). The SQL statements are those the measured
+requests made, reported by the server in a header (bench/wsgi.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import statistics
+import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
-from flask_migrate import upgrade
-from sqlalchemy import event
+from bench import client as http
+from bench.server import gunicorn_args, serve
+from bench.wsgi import HEADER
 
-from laks import create_app
-from laks.enums import Role
-from laks.extensions import db
-from laks.models import Membership, Municipality, Programme, Unit, UnitModule, User
-from laks.services.definitions import get_spec
-from laks.services.modules import save_answers, submit, unit_module_for
-from laks.services.seed import load_seed
-
-PASSWORD = "benchmark-password"  # noqa: S105 - a throw-away account in a temporary database
+#: The overviews' target: p95 in ms through the WSGI stack, at 1,000 units.
+OVERVIEW_P95_MS = 150
+#: The module page's target: its requests per second as a share of hello world's.
+MODULE_SHARE = 0.10
 
 
-def build(units: int) -> dict:
-    """The seed with demo content, plus ``units`` extra units with two modules each."""
-    load_seed(demo=True)
-    programme = db.session.query(Programme).filter_by(slug="laks").one()
-    municipality = db.session.query(Municipality).filter_by(code="0751").one()
-    facilitator = db.session.query(User).filter_by(email="facilitator1@demo.laks.dk").one()
-    staff = None
-    answers = {"challenge_title": "Vi når ikke enlige mænd", "challenge_type": "rekruttering",
-               "health_offer": "Rygestop", "target_group": "Enlige mænd " * 40,
-               "why_it_matters": "Fordi " * 60}
-    for i in range(units):
-        unit = Unit(programme=programme, municipality=municipality, name=f"Benchenhed {i:04d}",
-                    places=[f"Sted {i}"])
-        db.session.add(unit)
-        staff = User(email=f"bench{i}@example.org", name=f"Bench {i}", role=Role.STAFF)
-        staff.set_password(PASSWORD) if i == 0 else None
-        staff.password_hash = staff.password_hash or db.session.query(User).filter_by(
-            email="bench0@example.org").one().password_hash
-        staff.memberships = [Membership(unit=unit, is_tovholder=True)]
-        facilitator.memberships.append(Membership(unit=unit))
-        db.session.add(staff)
-        db.session.flush()
-        um = unit_module_for(unit, "udfordring")
-        save_answers(um, answers, actor=staff, base_version=0)
-        submit(um, get_spec("udfordring"), actor=staff)
-        save_answers(unit_module_for(unit, "praecisering"), {"barriers": "Afstand"},
-                     actor=staff, base_version=0)
-    db.session.commit()
-    first = db.session.query(Unit).filter_by(name="Benchenhed 0000").one()
-    return {"unit_id": first.id}
+@dataclass
+class Row:
+    name: str
+    clients: int
+    latencies: list[float]
+    failures: int
+    seconds: float
+    statements: int | None = None
+    kind: str = ""  # "overview", "module", "hello", …
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.seconds
 
 
-class QueryCounter:
-    def __init__(self, engine):
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self._count)
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.pool = ProcessPoolExecutor(max_workers=args.clients, mp_context=get_context("spawn"))
+        self.rows: list[Row] = []
 
-    def _count(self, *args):
-        self.count += 1
+    def run(self, name: str, base: str, path: str, *, session: http.Session | None = None,
+            kind: str = "", headers: dict | None = None) -> Row:
+        """GET ``path`` from every client at once; the statements of one request first."""
+        statements = None
+        if session is not None:
+            status, answer, _body = session.request("GET", path, headers=headers)
+            if status != 200:
+                raise RuntimeError(f"{path}: {status}")
+            statements = int(answer.get(HEADER, 0)) if HEADER in answer else None
+        cookies = dict(session.cookies) if session is not None else {}
+        start_at = time.time() + 0.5
+        futures = [self.pool.submit(http.load, base, "GET", path, cookies, None, headers,
+                                    start_at, self.args.warm_up, self.args.seconds)
+                   for _ in range(self.args.clients)]
+        latencies, failures = [], 0
+        for future in futures:
+            measured, failed, _count = future.result()
+            latencies += measured
+            failures += failed
+        row = Row(name, self.args.clients, latencies, failures, self.args.seconds, statements,
+                  kind)
+        self.rows.append(row)
+        return row
+
+    def autosave(self, name: str, session: http.Session, path: str, form: dict) -> Row:
+        """Autosave one module again and again from one client, as one person typing."""
+        page = path.rsplit("/autosave", 1)[0]
+        token = session.csrf_token(page)
+        latencies, failures, statements = [], 0, 0
+        version = int(form["version"])
+        stop_at = time.time() + self.args.warm_up + self.args.seconds
+        measure_from = time.time() + self.args.warm_up
+        n = 0
+        while time.time() < stop_at:
+            n += 1
+            sent = {**form, "version": str(version), "csrf_token": token,
+                    "responsible": f"Tovholderen ({n})"}
+            began = time.perf_counter()
+            status, answer, body = session.request("POST", path, sent)
+            took = (time.perf_counter() - began) * 1000
+            if status != 200:
+                raise RuntimeError(f"autosave {path}: {status} {body[:200]!r}")
+            version = int(re.search(rb'"version":\s*(\d+)', body).group(1))
+            if time.time() >= measure_from:
+                latencies.append(took)
+                statements = max(statements, int(answer.get(HEADER, 0)))
+        row = Row(name, 1, latencies, failures, self.args.seconds, statements, "autosave")
+        self.rows.append(row)
+        return row
 
 
-def measure(client, counter, method: str, path: str, repeat: int, data=None) -> tuple:
-    times, queries = [], []
-    for _ in range(repeat):
-        counter.count = 0
-        start = time.perf_counter()
-        response = client.open(path, method=method, data=data() if data else None)
-        times.append((time.perf_counter() - start) * 1000)
-        queries.append(counter.count)
-        assert response.status_code in (200, 302), (path, response.status_code)
-    times.sort()
-    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-    return statistics.median(times), p95, max(queries)
+def _form(answers: dict, version: int) -> dict:
+    """The action plan's answers as its form posts them."""
+    form = {"version": str(version)}
+    for key, value in answers.items():
+        if key == "activities":
+            for n, row in enumerate(value or []):
+                for column, cell in row.items():
+                    form[f"activities-{n}-{column}"] = cell or ""
+        elif value is not None:
+            form[key] = str(value)
+    return form
+
+
+def _stylesheet(html: str) -> str:
+    found = re.search(r'href="(/static/css/laks[^"]*\.css)"', html)
+    if found is None:
+        raise RuntimeError("the page links no stylesheet of laks")
+    return found.group(1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--units", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--warm-up", type=float, default=1.0)
     args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from bench.data import DEMO_PASSWORD, PASSWORD, build
+    from laks import create_app
+    from laks.extensions import db
+    from laks.models import UnitModule
+
     folder = Path(tempfile.mkdtemp(prefix="laks-bench-"))
     url = os.environ.get("LAKS_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_urlsafe(48),
-                      "WTF_CSRF_ENABLED": False})
+    key = secrets.token_urlsafe(48)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": key})
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        ids = build(args.units)
+        data = build(args.units)
         setup_s = time.perf_counter() - started
-        counter = QueryCounter(db.engine)
-        total_units = db.session.query(Unit).count()
-        version = {"v": db.session.query(UnitModule).filter_by(
-            unit_id=ids["unit_id"], module_key="praecisering").one().version}
-    # Requests run outside any app context, as in production: each gets its own g and session.
-    rows = []
-    admin, facilitator, staff = app.test_client(), app.test_client(), app.test_client()
-    admin.post("/log-ind", data={"email": "admin@demo.laks.dk", "password": "laks-demo-2026"})
-    facilitator.post("/log-ind", data={"email": "facilitator1@demo.laks.dk",
-                                       "password": "laks-demo-2026"})
-    staff.post("/log-ind", data={"email": "bench0@example.org", "password": PASSWORD})
-    unit = f"/enheder/{ids['unit_id']}"
+        plans = {unit_id: db.session.scalar(select(UnitModule).filter_by(
+            unit_id=unit_id, module_key="handleplan"))
+            for unit_id in (data.small_unit_id, data.large_unit_id)}
+        forms = {unit_id: _form(um.answers, um.version) for unit_id, um in plans.items()}
+        db.engine.dispose()
+    print(f"set-up: {data.units} units in {setup_s:.1f} s", file=sys.stderr)
 
-    def autosave_times(path):
-        result = []
-        for _ in range(args.repeat):
-            counter.count = 0
-            start = time.perf_counter()
-            response = staff.post(path, data={"version": str(version["v"]),
-                                              "barriers": f"Afstand {time.perf_counter()}"})
-            result.append(((time.perf_counter() - start) * 1000, counter.count))
-            assert response.status_code == 200, (response.status_code, response.get_data()[:200])
-            version["v"] = response.get_json()["version"]
-        times = sorted(t for t, _ in result)
-        p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        return statistics.median(times), p95, max(q for _, q in result)
+    env = {"LAKS_DATABASE_URL": url, "LAKS_SECRET_KEY": key,
+           "LAKS_OUTBOX_DIR": str(folder / "outbox")}
+    runner = Runner(args)
+    runner.pool.submit(time.sleep, 0).result()  # start the client processes before timing
+    settings = dict(env=env, workers=args.workers, threads=args.threads)
+    with serve("bench.hello:app", **settings) as base:
+        hello = runner.run("hello world (Flask)", base, "/", kind="hello")
 
-    rows.append((f"admin overview ({total_units} units)", *measure(
-        admin, counter, "GET", "/hjem", args.repeat)))
-    rows.append((f"facilitator home ({args.units + 9} units)", *measure(
-        facilitator, counter, "GET", "/hjem", args.repeat)))
-    rows.append(("unit page", *measure(staff, counter, "GET", unit, args.repeat)))
-    rows.append(("module page (edit form)", *measure(
-        staff, counter, "GET", f"{unit}/moduler/praecisering", args.repeat)))
-    rows.append(("module page (read, submitted)", *measure(
-        facilitator, counter, "GET", f"{unit}/moduler/udfordring", args.repeat)))
-    rows.append(("autosave (POST)", *autosave_times(f"{unit}/moduler/praecisering/autosave")))
-    rows.append(("revisions diff", *measure(
-        staff, counter, "GET", f"{unit}/moduler/praecisering/revisioner", args.repeat)))
-    backend = url.split(":", 1)[0]
-    print(f"\nlaks benchmark – {backend}, {total_units} units, {args.repeat} requests each, "
+    with serve("bench.wsgi:app", **settings) as base:
+        people = {}
+        for role, email, password in (("admin", data.admin_email, DEMO_PASSWORD),
+                                      ("facilitator", data.facilitator_email, DEMO_PASSWORD),
+                                      ("observer", data.observer_email, DEMO_PASSWORD),
+                                      ("staff", data.staff_email, PASSWORD)):
+            people[role] = http.Session(base)
+            people[role].log_in(email, password)
+        overviews = [
+            (f"admin home /hjem ({data.units} units)", "admin", "/hjem"),
+            (f"facilitator home ({args.units + 9} units)", "facilitator", "/hjem"),
+            (f"observer home ({data.units} units)", "observer", "/hjem"),
+            (f"programme page ({args.units + 5} units)", "admin",
+             f"/programmer/{data.programme_id}"),
+        ]
+        for name, role, path in overviews:
+            runner.run(name, base, path, session=people[role], kind="overview")
+        runner.run("unit page", base, f"/enheder/{data.small_unit_id}", session=people["staff"])
+        small = f"/enheder/{data.small_unit_id}/moduler/handleplan"
+        large = f"/enheder/{data.large_unit_id}/moduler/handleplan"
+        module = runner.run("module page: Handleplan, 5 revisions", base, small,
+                            session=people["staff"], kind="module")
+        module_large = runner.run("module page: Handleplan, 500 revisions", base, large,
+                                  session=people["staff"], kind="module-large")
+        saves = runner.autosave("autosave: Handleplan, 5 revisions", people["staff"],
+                                f"{small}/autosave", forms[data.small_unit_id])
+        saves_large = runner.autosave("autosave: Handleplan, 500 revisions", people["staff"],
+                                      f"{large}/autosave", forms[data.large_unit_id])
+        _status, _headers, page = people["staff"].request("GET", small)
+        css = _stylesheet(page.decode())
+        runner.run("stylesheet laks.css (brotli)", base, css,
+                   headers={"Accept-Encoding": "br, gzip"}, kind="static")
+    runner.pool.shutdown()
+
+    backend = url.split(":", 1)[0].split("+", 1)[0]
+    print(f"\nlaks request benchmark – {backend}, {data.units} units, gunicorn "
+          f"{' '.join(gunicorn_args(args.workers, args.threads))}, {args.clients} clients, "
+          f"{args.warm_up:g} s warm-up + {args.seconds:g} s per row, {os.cpu_count()} cores, "
           f"set-up {setup_s:.1f} s\n")
-    print(f"| {'request':<40} | {'median ms':>9} | {'p95 ms':>7} | {'SQL statements':>14} |")
-    print(f"|{'-' * 42}|{'-' * 11}|{'-' * 9}|{'-' * 16}|")
-    for name, median, p95, queries in rows:
-        print(f"| {name:<40} | {median:>9.1f} | {p95:>7.1f} | {queries:>14} |")
+    print(f"| {'request':<44} | {'clients':>7} | {'median ms':>9} | {'p95 ms':>7} | "
+          f"{'req/s':>7} | {'of hello':>8} | {'SQL':>4} |")
+    print(f"|{'-' * 46}|{'-' * 9}:|{'-' * 10}:|{'-' * 8}:|{'-' * 8}:|{'-' * 9}:|{'-' * 5}:|")
+    for row in runner.rows:
+        share = f"{row.per_second / hello.per_second:.1%}"
+        statements = "" if row.statements is None else str(row.statements)
+        failed = f" ({row.failures} failed)" if row.failures else ""
+        print(f"| {row.name + failed:<44} | {row.clients:>7} | {row.median:>9.1f} | "
+              f"{row.p95:>7.1f} | {row.per_second:>7.1f} | {share:>8} | {statements:>4} |")
+
+    print("\nTargets:")
+    for row in runner.rows:
+        if row.kind == "overview":
+            verdict = "met" if row.p95 < OVERVIEW_P95_MS else "MISSED"
+            print(f"- {row.name}: p95 {row.p95:.0f} ms < {OVERVIEW_P95_MS} ms – {verdict}")
+    share = module.per_second / hello.per_second
+    print(f"- module page: {share:.1%} of hello world's requests per second "
+          f"(target {MODULE_SHARE:.0%}) – {'met' if share >= MODULE_SHARE else 'MISSED'}")
+    for label, few, many in (("module page", module, module_large),
+                             ("autosave", saves, saves_large)):
+        met = few.statements == many.statements and many.median < few.median * 1.25
+        print(f"- {label} with 500 revisions vs 5: median {many.median:.1f} vs {few.median:.1f}"
+              f" ms ({many.median / few.median:.2f}×), SQL {many.statements} vs "
+              f"{few.statements} – {'met' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":
