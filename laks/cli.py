@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from laks import jobs
+from laks import backup, jobs
 from laks.definitions import DefinitionError
 from laks.enums import BuildStatus, EditionStatus, ObserverGroup, Role
 from laks.extensions import db
@@ -320,6 +320,45 @@ def reminders_send_command(today) -> None:
     click.echo(f"Queued {told} reminder{'' if told == 1 else 's'} for {day.isoformat()}.")
 
 
+@click.command("export")
+@click.option("--out", required=True, help="The archive to write (a .zip file).",
+              type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-secrets", is_flag=True,
+              help="Also password hashes, second factors, recovery codes, session tokens "
+                   "and the mails with a link to choose a password.")
+def export_command(out: Path, with_secrets: bool) -> None:
+    """Write everything laks holds, with the catalogue's PDFs, to one archive."""
+    try:
+        report = backup.export_archive(out, with_secrets=with_secrets)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    db.session.commit()  # the export's audit event
+    click.echo(f"{out}: {sum(report.rows.values()):,} rows in {len(report.rows)} tables, "
+               f"{report.files} PDF file{'' if report.files == 1 else 's'}, "
+               f"{report.bytes:,} bytes in {report.seconds:.1f} s.")
+    if not with_secrets:
+        left = report.left_out_mails
+        click.echo(f"Without secrets: no password, second factor or session in the archive; "
+                   f"{left} mail{'' if left == 1 else 's'} with a link to choose a password "
+                   "left out.")
+
+
+@click.command("import")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(archive: Path) -> None:
+    """Restore an archive made by `export` into an empty database at the same revision."""
+    try:
+        report = backup.import_archive(archive)
+    except backup.BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"{archive}: restored {sum(report.rows.values()):,} rows in "
+               f"{len(report.rows)} tables and {report.files} PDF "
+               f"file{'' if report.files == 1 else 's'} in {report.seconds:.1f} s.")
+    if not report.with_secrets:
+        click.echo("The archive held no passwords: everyone chooses one through an invitation "
+                   "link (`flask --app laks user invite --email …`, or the page /ny-invitation).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(seed_command)
@@ -327,3 +366,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
