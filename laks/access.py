@@ -74,6 +74,7 @@ def _has_role(role: Role) -> Rule:
 
 is_admin = _has_role(Role.ADMIN)
 is_observer = _has_role(Role.OBSERVER)
+is_facilitator = _has_role(Role.FACILITATOR)
 
 #: The roles that must sign in with a second factor (laks.services.twofactor); for the
 #: others it is their own choice.
@@ -154,6 +155,11 @@ RULES: dict[str, Rule] = {
     "definition.edit": is_admin,
     # Network-wide overviews.
     "programme.view": is_admin | is_observer,
+    # Progress at a glance (the matrix, what needs someone, its export): a facilitator over
+    # the units they facilitate, the network admin and observers over every unit.
+    "overview.view": is_admin | is_observer | is_facilitator,
+    # The totals for the steering group, per programme and municipality.
+    "overview.totals": is_admin | is_observer,
     # The measures a programme asks every unit to report (fælles målinger).
     "programme.measures": is_admin,
     "user.list": is_admin,

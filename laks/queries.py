@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from laks.due import due_dates_apply, is_overdue
 from laks.enums import (
     MODULE_KEYS,
     MODULE_TITLES,
@@ -256,13 +257,13 @@ def steps_for(unit: Unit, saved: dict[tuple[int, str], UnitModule],
     date has passed while it can still be edited – and only while the programme runs and
     the unit is open: nothing in a closed programme or a closed unit is overdue."""
     today = today or date.today()
-    running = unit.programme.is_running and not unit.is_closed
+    applies = due_dates_apply(running=unit.programme.is_running, closed=unit.is_closed)
     steps = []
     for position, key in enumerate(MODULE_KEYS, start=1):
         um = saved.get((unit.id, key))
         state = um.state if um is not None else ModuleState.NOT_STARTED
         due = unit.programme.due_on(key)
-        overdue = running and due is not None and due < today and state.editable
+        overdue = is_overdue(applies=applies, due_on=due, state=state, today=today)
         steps.append(Step(key, position, MODULE_TITLES[key], state, due, overdue, um))
     return steps
 

@@ -37,6 +37,8 @@ EXPECTED = {
     "progress.set": {"facilitator_own", "admin"},
     "definition.edit": {"admin"},
     "programme.view": {"admin", "observer"},
+    "overview.view": {"facilitator_own", "facilitator_other", "admin", "observer"},
+    "overview.totals": {"admin", "observer"},
     "programme.measures": {"admin"},
     "user.list": {"admin"},
     "audit.view": {"admin"},

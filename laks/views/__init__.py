@@ -122,6 +122,9 @@ def register(app: Flask) -> None:
     from laks.views import notifications  # one's notifications and the kinds one wants
 
     app.register_blueprint(notifications.bp)
+    from laks.views import overview  # progress at a glance: matrix, what needs someone, totals
+
+    app.register_blueprint(overview.bp)
     errors.register(app)
     _register_filters(app)
     # Flask's own static endpoint is public, declared like every other endpoint.

@@ -1,4 +1,10 @@
-"""The signed-in person's home page: what they need first, by role."""
+"""The signed-in person's home page: what they need first, by role.
+
+Facilitators, the network admin and observers see the overview's pieces (laks.services.
+overview): the review queue and the first page of the matrix, or each programme's units
+per state – so that there is one way to see progress, and the page costs the same with a
+thousand units as with ten.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from laks import queries
-from laks.enums import Role
+from laks.enums import MODULE_KEYS, ModuleState, Role
+from laks.services import overview
 from laks.views import guard
 
 bp = Blueprint("home", __name__)
@@ -16,20 +23,28 @@ bp = Blueprint("home", __name__)
 @guard("home.view")
 def index():
     user = current_user
-    if user.role in (Role.STAFF, Role.FACILITATOR):
+    if user.role == Role.STAFF:
         units = queries.units_of(user)
         progress = queries.progress(units)
         return render_template(
-            f"home/{user.role.value}.html",
+            "home/staff.html",
             units=units,
             progress=progress,
             next_steps={unit_id: queries.next_step(steps) for unit_id, steps in progress.items()},
-            awaiting=queries.awaiting_review(units) if user.role == Role.FACILITATOR else [],
         )
-    programmes = queries.programmes_with_units()
+    context = {"module_keys": MODULE_KEYS, "ModuleState": ModuleState,
+               "filters": overview.Filters()}
+    if user.role == Role.FACILITATOR:
+        scope = overview.scope_for(user)
+        return render_template(
+            "home/facilitator.html",
+            matrix=overview.matrix_page(scope, overview.Filters(), 1),
+            needs=overview.needs(scope, overview.Filters()), **context)
+    tallies = {p.programme_id: p for p in overview.totals(overview.Filters(), reach=False)}
     return render_template(
         f"home/{user.role.value}.html",
-        programmes=programmes,
+        programmes=overview.all_programmes(),
+        tallies=tallies,
         counts=queries.network_counts(),
-        progress=queries.progress([u for p in programmes for u in p.units]),
+        **context,
     )
