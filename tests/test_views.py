@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -43,12 +44,18 @@ def test_views_home_facilitator_sees_their_units(client, login, make_unit, make_
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.OBSERVER], ids=str)
 def test_views_home_network_roles_see_every_unit(app, client, login, make_user, role):
+    """The home page counts each programme's units and leads to them in the overview's
+    matrix (one page of it holds them all here)."""
     load_seed()
     login(make_user(role))
     page = client.get("/hjem").get_data(as_text=True)
     assert "LAKS – Lige Adgang til Kommunale Sundhedstilbud" in page
-    assert page.count('href="/enheder/') == 21  # 17 LAKS units + 4 in the second programme
+    assert "Se forløbets 17 enheder og deres moduler" in page
+    assert "Se forløbets 4 enheder og deres moduler" in page
     assert ("Revisionslog" in page) == (role == Role.ADMIN)  # menu follows the policy
+    matrix = client.get("/oversigt/").get_data(as_text=True)
+    # 17 LAKS units + 4 in the second programme
+    assert len(re.findall(r'href="/enheder/\d+"', matrix)) == 21
 
 
 def test_views_header_shows_person_and_role(client, login, make_user):
