@@ -34,6 +34,8 @@ REACH = {"date": "2026-06-01", "invited_target": 3, "invited_all": 12, "recruite
 class Network:
     running: Programme
     closed: Programme
+    places: list[Municipality] = field(default_factory=list)
+    facilitators: list[User] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
 
 
@@ -78,9 +80,15 @@ def build_network(n: int, facilitators: tuple[User, User], *,
     closed = _programme("LAKS", ProgrammeStatus.CLOSED, date(2015, 9, 1))
     places = [Municipality(code=f"80{i:02d}", name=name)
               for i, name in enumerate(("Aarhus", "Ærø", "Brøndby"), start=1)]
-    network = Network(running, closed)
-    facilitators = [db.session.merge(f) for f in facilitators]
-    for i in range(n):
+    network = Network(running, closed, places, [db.session.merge(f) for f in facilitators])
+    return grow(network, n, names=names)
+
+
+def grow(network: Network, n: int, *, names: list[str] | None = None) -> Network:
+    """Add units to ``network`` until it has ``n``, in the same pattern."""
+    now = datetime.now(UTC)
+    running, closed, places = network.running, network.closed, network.places
+    for i in range(len(network.units), n):
         unit = Unit(programme=closed if i % 4 == 3 else running, municipality=places[i % 3],
                     name=(names[i] if names and i < len(names) else f"Enhed {i:04d}"),
                     places=["Sted"],
@@ -98,7 +106,7 @@ def build_network(n: int, facilitators: tuple[User, User], *,
         elif kind == 3:
             _module(unit, "afproevning", S.DRAFT, now - timedelta(days=2),
                     answers={"reach": [REACH]})
-        db.session.add(Membership(unit=unit, user=facilitators[i % 2]))
+        db.session.add(Membership(unit=unit, user=network.facilitators[i % 2]))
         network.units.append(unit)
     db.session.commit()
     return network
