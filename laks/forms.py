@@ -6,6 +6,7 @@ no fields uses :class:`EmptyForm`.
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,6 +34,7 @@ from laks.definitions.forms import (
     plain_text,
 )
 from laks.enums import (
+    IHI_SCALE,
     MODULE_KEYS,
     MODULE_TITLES,
     QUESTION_KIND_LABELS,
@@ -40,6 +42,7 @@ from laks.enums import (
     ProgrammeStatus,
     Role,
 )
+from laks.services import progress
 from laks.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
 
 
@@ -454,3 +457,40 @@ class ChangePasswordForm(SetPasswordForm):
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Change password"))
+
+
+def _half_steps(value):
+    """A posted score as a whole number of half steps; anything else stays as it was sent
+    (and is refused by the form with the scale's message)."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else text
+
+
+class ProgressForm(FlaskForm):
+    """A unit's progress on the IHI scale, with a short note (laks.services.progress)."""
+
+    half_steps = RadioField(_l("Score on the IHI scale"), choices=[], coerce=_half_steps,
+                            validate_choice=False)
+    note = TextAreaField(
+        _l("Note (optional)"),
+        description=_l("What the score rests on, in a sentence or two – at most 500 "
+                       "characters, and never about a citizen."),
+        validators=[plain_text], render_kw={"rows": 3})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.half_steps.choices = [
+            SelectChoice(n, f"{format_decimal(n / 2, format='0.0')} – {words}")
+            for n, words in IHI_SCALE.items()]
+
+    def validate_half_steps(self, field):
+        if len(field.raw_data or ()) > 1:
+            raise ValidationError(progress.OFF_SCALE)
+        for problem in progress.check_score(field.data, ""):
+            raise ValidationError(problem.message)
+
+    def validate_note(self, field):
+        for problem in progress.check_score(1, field.data or ""):
+            raise ValidationError(problem.message)
