@@ -63,7 +63,7 @@ def _reach_cells(tally: Tally) -> list[Cell]:
     if not tally.reach:
         return [None] * (3 * len(REACH_STAGES))
     (summary,) = reach_summary([{"date": "", **tally.reach}], public=True)
-    return [int(text) if text.isdigit() else text
+    return [int(text) if text.isdigit() else (text or None)
             for stage in summary.stages for text in stage]
 
 
