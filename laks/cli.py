@@ -359,7 +359,33 @@ def import_command(archive: Path) -> None:
                    "link (`flask --app laks user invite --email …`, or the page /ny-invitation).")
 
 
+audit_cli = AppGroup("audit", help="The audit log: delete what is older than it is kept.")
+
+
+@audit_cli.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def audit_prune_command(dry_run: bool) -> None:
+    """Delete the audit events older than LAKS_AUDIT_RETENTION_DAYS days; the deletion is
+    itself logged (audit.prune, with the number and the cutoff)."""
+    from laks import audit_log
+
+    days = current_app.config["LAKS_AUDIT_RETENTION_DAYS"]
+    try:
+        deleted, cutoff = audit_log.prune(days, dry_run=dry_run)
+    except ValueError as exc:
+        _fail(f"LAKS_AUDIT_RETENTION_DAYS={days}: {exc}.")
+    older = f"older than {cutoff:%Y-%m-%d %H:%M} UTC (kept for {days} days)"
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Would delete {deleted:,} audit event{'' if deleted == 1 else 's'} "
+                   f"{older}; nothing deleted (--dry-run).")
+        return
+    db.session.commit()
+    click.echo(f"Deleted {deleted:,} audit event{'' if deleted == 1 else 's'} {older}.")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(user_cli)

@@ -35,6 +35,9 @@ LOGIN_ADDRESS_LIMIT = "30 per 15 minutes"
 #: Requests for a password-reset link or a new invitation, per e-mail and per address.
 RESET_LIMIT = "5 per hour"
 RESET_ADDRESS_LIMIT = "30 per hour"
+#: How long the audit log keeps an event when LAKS_AUDIT_RETENTION_DAYS is not set: five
+#: years (of 365.25 days).
+AUDIT_RETENTION_DAYS = 1826
 #: The sender of laks' mails when LAKS_MAIL_FROM is not set.
 MAIL_FROM = "laks <noreply@localhost>"
 
@@ -92,6 +95,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LAKS_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # How long the audit log keeps an event (days) before `flask --app laks audit prune`
+        # deletes it: five years by default.
+        "LAKS_AUDIT_RETENTION_DAYS": int(os.environ.get("LAKS_AUDIT_RETENTION_DAYS",
+                                                        AUDIT_RETENTION_DAYS)),
         # A module form is text; nothing a person types comes near this.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

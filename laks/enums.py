@@ -256,6 +256,11 @@ AUDIT_ACTION_LABELS = {
     "user.two_factor_off": _l("Two-factor sign-in turned off"),
     "user.two_factor_reset": _l("Two-factor sign-in reset"),
     "user.recovery_codes_renew": _l("New recovery codes made"),
+    # The access log (laks.views.access_log): a page of a unit's data seen by someone outside
+    # the unit, and every refused request; and the deletion of old events (laks.audit_log).
+    "unit.view": _l("A unit's data viewed"),
+    "access.refused": _l("Request refused"),
+    "audit.prune": _l("Old log events deleted"),
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -14,12 +13,9 @@ from laks.enums import (
     MODULE_KEYS,
     MODULE_TITLES,
     ModuleState,
-    ProgrammeStatus,
-    Role,
-    audit_action_label,
 )
 from laks.extensions import db
-from laks.models import AuditEvent, Membership, Municipality, Programme, Unit, UnitModule, User
+from laks.models import Membership, Municipality, Programme, Unit, UnitModule, User
 
 
 def programmes_with_units() -> list[Programme]:
@@ -84,147 +80,6 @@ def users_with_units() -> list[User]:
             .order_by(User.role, User.name)
         )
     )
-
-
-AUDIT_PAGE_SIZE = 50
-
-
-@dataclass
-class AuditRow:
-    """One audit event as the admin reads it: the action and the object in words."""
-
-    event: AuditEvent
-    action: str
-    object: str
-    details: str
-
-
-def audit_page(page: int, action: str | None = None) -> tuple[list[AuditRow], int]:
-    """One page of the audit log, newest first, with the total number of matching events.
-
-    Each event comes with its action in words and its object's name ("Holbæk –
-    Sundhedscenteret: Handleplan", a person's name, a module's title), loaded for the whole
-    page at once: a fixed number of queries, whatever the page holds.
-    """
-    query = select(AuditEvent)
-    count = select(func.count(AuditEvent.id))
-    if action:
-        query = query.where(AuditEvent.action == action)
-        count = count.where(AuditEvent.action == action)
-    events = list(db.session.scalars(
-        query.options(selectinload(AuditEvent.actor))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(AUDIT_PAGE_SIZE)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
-    ))
-    names = _audit_object_names(events)
-    rows = [
-        AuditRow(event, audit_action_label(event.action),
-                 names.get((event.object_type, event.object_id), "") if event.object_type
-                 else "", _audit_details(event))
-        for event in events
-    ]
-    return rows, db.session.scalar(count)
-
-
-def audit_actions() -> list[tuple[str, str]]:
-    """The actions in the log as (action, words), in the order of the words."""
-    actions = db.session.scalars(select(AuditEvent.action).distinct())
-    return sorted(((a, audit_action_label(a)) for a in actions), key=lambda p: p[1].lower())
-
-
-def _ids(events: list[AuditEvent], object_type: str) -> set[int]:
-    return {e.object_id for e in events if e.object_type == object_type and e.object_id}
-
-
-def _audit_object_names(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
-    """The name of every object the events name, keyed by (table, id): one query per kind
-    of object on the page. An object that no longer exists keeps its number."""
-    names: dict[tuple[str, int], str] = {}
-    module_events = [e for e in events if e.object_type == "unit_module"]
-    unit_ids = _ids(events, "unit") | {
-        int(e.details["unit_id"]) for e in module_events if (e.details or {}).get("unit_id")}
-    units = {u.id: u for u in db.session.scalars(
-        select(Unit).where(Unit.id.in_(unit_ids)).options(selectinload(Unit.municipality))
-    )} if unit_ids else {}
-    for event in module_events:
-        details = event.details or {}
-        unit, key = units.get(details.get("unit_id")), details.get("module")
-        if unit is not None and key in MODULE_TITLES:
-            names[("unit_module", event.object_id)] = f"{unit.title}: {MODULE_TITLES[key]}"
-    for unit_id in _ids(events, "unit"):
-        if unit_id in units:
-            names[("unit", unit_id)] = units[unit_id].title
-    for object_type, model, attribute in (("user_account", User, User.name),
-                                          ("programme", Programme, Programme.name),
-                                          ("municipality", Municipality, Municipality.name)):
-        ids = _ids(events, object_type)
-        if ids:
-            for object_id, name in db.session.execute(
-                    select(model.id, attribute).where(model.id.in_(ids))):
-                names[(object_type, object_id)] = name
-    programme_ids = {e.details["programme"] for e in events
-                     if e.object_type == "module_definition"
-                     and isinstance((e.details or {}).get("programme"), int)}
-    programmes = {row.id: row.name for row in db.session.execute(
-        select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids)))}
-    for event in events:
-        details = event.details or {}
-        key = details.get("module")
-        if event.object_type == "module_definition" and key in MODULE_TITLES:
-            owner = programmes.get(details.get("programme"))
-            names[("module_definition", event.object_id)] = (
-                f"{owner}: {MODULE_TITLES[key]}" if owner else str(MODULE_TITLES[key]))
-        if event.object_type == "catalogue_edition" and isinstance(details.get("number"), int):
-            names[("catalogue_edition", event.object_id)] = str(
-                _l("Edition %(num)d", num=details["number"]))
-        if event.object_type and (event.object_type, event.object_id) not in names:
-            names[(event.object_type, event.object_id)] = f"#{event.object_id}"
-    return names
-
-
-#: Details of an event in words; the keys not named here are left out (ids of what the
-#: object's name already says).
-_DETAIL_LABELS = {
-    "from": _l("from"),
-    "to": _l("to"),
-    "revision": _l("revision"),
-    "version": _l("version"),
-    "base": _l("based on version"),
-    "current": _l("current version"),
-    "question": _l("question"),
-    "title": _l("title"),
-    "email": _l("e-mail"),
-    "role": _l("role"),
-    "reason": _l("reason"),
-    "status": _l("status"),
-}
-
-_REASONS = {
-    "credentials": _l("wrong e-mail or password"),
-    "inactive": _l("the account is deactivated"),
-}
-
-
-def _detail_value(key: str, value) -> str:
-    if key in ("from", "to") and value in {s.value for s in ModuleState}:
-        return ModuleState(value).label
-    if key == "role" and value in {r.value for r in Role}:
-        return Role(value).label
-    if key == "status" and value in {s.value for s in ProgrammeStatus}:
-        return ProgrammeStatus(value).label
-    if key == "reason" and value in _REASONS:
-        return str(_REASONS[value])
-    return str(value)
-
-
-def _audit_details(event: AuditEvent) -> str:
-    details = event.details or {}
-    parts = [f"{_DETAIL_LABELS[key]}: {_detail_value(key, details[key])}"
-             for key in _DETAIL_LABELS if details.get(key) not in (None, "")]
-    if details.get("tovholder"):
-        parts.append(str(_l("tovholder")))
-    return "; ".join(parts)
 
 
 # --- modules ------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from laks.audit_log import audit_page
 from laks.enums import MODULE_KEYS, ModuleState, Role
 from laks.extensions import db
 from laks.models import AuditEvent, ModuleDefinition
-from laks.queries import audit_page
 from laks.services import definitions as service
 from laks.services import network
 from laks.services.definitions import get_spec, module_spec

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -36,6 +36,7 @@ def guard(action: str, *, load: Callable | None = None):
         @wraps(view)
         def guarded(**kwargs):
             obj = load(**kwargs) if load is not None else None
+            g.laks_guarded = (action, obj)  # for the access log (laks.views.access_log)
             require(current_user, action, obj)
             return view(obj) if load is not None else view(**kwargs)
 
@@ -131,6 +132,9 @@ def register(app: Flask) -> None:
     app.view_functions["static"] = guard("public.view")(app.view_functions["static"])
     app.before_request(_deny_undeclared)
     app.before_request(_refuse_nul_in_query)
+    from laks.views import access_log  # views of a unit's data from outside it; refusals
+
+    access_log.register(app)
 
 
 def _groupby_first(items, attribute: str) -> list[tuple[str, list]]:

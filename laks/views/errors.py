@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from laks.access import Refused
 from laks.extensions import db, limiter, login_manager
+from laks.views import access_log
 
 #: Seconds a visitor (or a monitor) is asked to wait while the database is away.
 RETRY_AFTER_UNAVAILABLE = 30
@@ -62,10 +63,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(401)
     def unauthorized(_exc):
+        access_log.refused("login")
         return login_manager.unauthorized()
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
+        access_log.refused("csrf")
         return page(400, _("The form had expired"),
                     _("For your security the form is only valid for a while. Go back, reload "
                       "the page and try again."))
