@@ -134,3 +134,34 @@ def test_progress_latest_scores_asks_only_for_the_units_named(team):
     progress.set_score(team.unit, 2, "", actor=team.admin)
     progress.set_score(team.other_unit, 3, "", actor=team.admin)
     assert set(progress.latest_scores([team.other_unit.id])) == {team.other_unit.id}
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+def test_progress_demo_units_have_a_trajectory_set_once(app):
+    from laks.models import Municipality, Unit
+    from laks.services.seed import load_seed
+
+    load_seed(demo=True)
+    db.session.commit()
+    scores = list(db.session.scalars(select(ProgressScore)))
+    by_unit: dict[int, list[ProgressScore]] = {}
+    for score in scores:
+        by_unit.setdefault(score.unit_id, []).append(score)
+    assert len(by_unit) >= 4 and all(len(s) >= 2 for s in by_unit.values())
+    holbaek = db.session.scalar(select(Unit).join(Municipality).where(
+        Unit.name == "Sundhedscenteret", Municipality.code == "0316"))
+    trajectory = progress.history(holbaek)
+    assert [s.score for s in trajectory] == [1.0, 1.5, 2.0, 3.0, 4.0, 4.5]
+    assert trajectory[0].set_at.date().isoformat() == "2015-10-15"
+    assert all(s.set_by is not None and s.set_by.role.value == "facilitator"
+               and holbaek.id in s.set_by.unit_ids for s in trajectory)
+    audited = db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "progress.set"))
+    assert audited == len(scores)
+    load_seed(demo=True)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(ProgressScore.id))) == len(scores)
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "progress.set")) == audited

@@ -4,8 +4,9 @@ events like any unit. Idempotent: a module that has been started is left alone."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from flask_babel import force_locale
@@ -14,9 +15,9 @@ from sqlalchemy import select
 from laks import testlog as checks
 from laks.enums import MODULE_KEYS, ModuleState, ProgrammeStatus, Role
 from laks.extensions import db
-from laks.models import Membership, Municipality, Programme, Unit, User
+from laks.models import Membership, Municipality, Programme, ProgressScore, Unit, User
 from laks.services import modules as module_service
-from laks.services import testlog
+from laks.services import progress, testlog
 from laks.services.definitions import get_spec
 
 
@@ -91,12 +92,34 @@ def load_demo_content(folder: Path) -> list[str]:
                 author = facilitator if comment.get("by") == "facilitator" else staff
                 module_service.add_comment(unit_module, comment["text"], actor=author)
             filled.append(f"{unit.title}: {key} ({target.value})")
+        filled += _demo_progress(unit, facilitator, data.get("progress") or [], path.name)
     # The seed runs outside any request (from the command line): the cases' run charts and
     # their readings are frozen in the edition in Danish, the catalogue's language.
     with force_locale("da"):
         filled += publish_demo_catalogue()
     filled += demo_mails()
     return filled
+
+
+def _demo_progress(unit: Unit, facilitator: User, scores: list[dict],
+                   where: str) -> list[str]:
+    """The unit's progress scores over time (``progress:`` in its demo file: date, score
+    0.5 … 5.0, note), set by its facilitator at 10 o'clock on each day. Once: a unit that
+    has a score already is left alone."""
+    if not scores or db.session.scalar(
+            select(ProgressScore.id).where(ProgressScore.unit_id == unit.id).limit(1)):
+        return []
+    for entry in scores:
+        half_steps = entry["score"] * 2
+        if half_steps != int(half_steps):
+            raise DemoContentError(f"{where}: the score {entry['score']} is not a half step")
+        moment = datetime.combine(entry["date"], time(10), ZoneInfo("Europe/Copenhagen"))
+        try:
+            progress.set_score(unit, int(half_steps), entry.get("note", ""),
+                               actor=facilitator, at=moment)
+        except progress.ScoreRefused as refused:
+            raise DemoContentError(f"{where}: progress {entry['date']}: {refused}") from None
+    return [f"{unit.title}: {len(scores)} progress scores"]
 
 
 DEMO_INVITED = "ny.medarbejder@demo.laks.dk"
