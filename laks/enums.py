@@ -261,6 +261,8 @@ AUDIT_ACTION_LABELS = {
     "unit.view": _l("A unit's data viewed"),
     "access.refused": _l("Request refused"),
     "audit.prune": _l("Old log events deleted"),
+    # flask export (laks.backup): everything written to an archive.
+    "backup.export": _l("Everything exported to a backup archive"),
 }
 
 

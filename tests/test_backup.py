@@ -15,16 +15,18 @@ import re
 import time
 import uuid
 import zipfile
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import session
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from laks import backup, catalogue_search, jobs
-from laks.enums import Role
+from laks.enums import Role, audit_action_label
 from laks.extensions import db
 from laks.models import (
     AuditEvent,
@@ -45,6 +47,17 @@ from tests.conftest import PASSWORD, make_test_app
 
 #: A revision before the newest: an archive of today is not restored into it.
 OLDER_REVISION = "9bd877adeb8b"
+
+
+@contextmanager
+def inside(target):
+    """``target``'s app context; its connections are closed when it ends."""
+    with target.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 # --- fresh databases -----------------------------------------------------------------------------
@@ -78,9 +91,8 @@ def fresh_app(database_url, tmp_path, make_app):
         drops.append(drop)
         other = make_app(url, LAKS_CATALOGUE_DIR=str(tmp_path / f"catalogue-{len(drops)}"))
         if revision:
-            with other.app_context():
+            with inside(other):
                 upgrade(revision=revision)
-                db.engine.dispose()
         return other
 
     yield make
@@ -94,22 +106,20 @@ def empty_target(database_url, instance_path, tmp_path_factory):
     folder = tmp_path_factory.mktemp("backup-target")
     url, drop = _new_database(database_url, folder)
     target = make_test_app(url, instance_path, LAKS_CATALOGUE_DIR=str(folder / "catalogue"))
-    with target.app_context():
+    with inside(target):
         upgrade()
-        db.engine.dispose()
     yield target
-    with target.app_context():
-        db.engine.dispose()
     drop()
 
 
-def row_counts(target) -> dict[str, int]:
-    with target.app_context():
-        with db.engine.connect() as conn:
-            counts = {table.name: conn.scalar(select(func.count()).select_from(table))
-                      for table in backup.exported_tables()}
-        db.engine.dispose()
-    return counts
+def row_counts(target=None) -> dict[str, int]:
+    """The rows of each table, in ``target``'s database (the suite's by default)."""
+    if target is not None:
+        with inside(target):
+            return row_counts()
+    with db.engine.connect() as conn:
+        return {table.name: conn.scalar(select(func.count()).select_from(table))
+                for table in backup.exported_tables()}
 
 
 def files_in(folder: Path) -> list[str]:
@@ -216,7 +226,7 @@ def test_backup_every_table_is_exported_or_excluded_with_a_reason(app):
 @pytest.mark.parametrize("with_secrets", [True, False], ids=["with-secrets", "without"])
 def test_backup_round_trip_loses_nothing(app, fresh_app, tmp_path, with_secrets):
     build_rich_database()
-    source_counts = row_counts(app)
+    source_counts = row_counts()
     assert all(source_counts.values()), source_counts  # every table has something to lose
     link_mails = db.session.scalar(select(func.count(MailMessage.id)).where(
         MailMessage.kind.in_(backup.LINK_MAIL_KINDS)))
@@ -258,14 +268,13 @@ def test_backup_round_trip_loses_nothing(app, fresh_app, tmp_path, with_secrets)
     assert report.bytes == first.stat().st_size
 
     restored = fresh_app()
-    with restored.app_context():
+    with inside(restored):
         result = backup.import_archive(first)
         assert result.rows == expected and result.files == 1
         assert (storage_dir() / pdf_file).read_bytes() == pdf
         second = tmp_path / "second.zip"
         backup.export_archive(second, with_secrets=with_secrets)
         db.session.commit()
-        db.engine.dispose()
     same_content(first, second)
 
 
@@ -289,7 +298,7 @@ def test_backup_restored_laks_works_as_before(app, fresh_app, tmp_path):
                for table in (AuditEvent.__table__, Municipality.__table__)}
 
     restored = fresh_app()
-    with restored.app_context():
+    with inside(restored):
         backup.import_archive(archive)
         client = restored.test_client()
         response = client.post("/log-ind", data={"email": email,
@@ -309,7 +318,6 @@ def test_backup_restored_laks_works_as_before(app, fresh_app, tmp_path):
         assert municipality.id > largest["municipality"]
         event_id = db.session.scalar(select(func.max(AuditEvent.id)))
         assert event_id > largest["audit_event"]  # the login above was audited with a new id
-        db.engine.dispose()
 
 
 def test_backup_without_secrets_people_choose_a_password_again(app, fresh_app, tmp_path,
@@ -341,7 +349,7 @@ def test_backup_without_secrets_people_choose_a_password_again(app, fresh_app, t
         "columns"]
 
     restored = fresh_app()
-    with restored.app_context():
+    with inside(restored):
         backup.import_archive(archive)
         people = db.session.scalars(select(User)).all()
         assert {p.email for p in people} == {person.email, admin.email}
@@ -357,7 +365,9 @@ def test_backup_without_secrets_people_choose_a_password_again(app, fresh_app, t
         assert client.post("/ny-invitation", data={"email": person.email}).status_code == 200
         sent = db.session.scalars(select(MailMessage)).all()
         assert [(m.kind, m.to_address) for m in sent] == [("invitation", person.email)]
-        db.engine.dispose()
+        invited = restored.test_cli_runner().invoke(
+            args=["user", "invite", "--email", admin.email])
+        assert invited.exit_code == 0 and "/invitation/" in invited.output
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -373,17 +383,17 @@ def small_archive(app, team, tmp_path) -> Path:
 
 
 def test_backup_refuses_a_database_that_is_not_empty(app, small_archive):
-    before = row_counts(app)
+    before = row_counts()
     with pytest.raises(backup.BackupError, match="The database is not empty .*user_account.*"
                                                  "empty database only. Nothing was written"):
         backup.import_archive(small_archive)
-    assert row_counts(app) == before
+    assert row_counts() == before
 
 
 def test_backup_refuses_another_revision(small_archive, fresh_app):
     older = fresh_app(revision=OLDER_REVISION)
     head = manifest_of(small_archive)["alembic_revision"]
-    with older.app_context(), pytest.raises(
+    with inside(older), pytest.raises(
             backup.BackupError, match=f"made at the database revision {head}; this database "
                                       f"is at {OLDER_REVISION}"):
         backup.import_archive(small_archive)
@@ -392,7 +402,7 @@ def test_backup_refuses_another_revision(small_archive, fresh_app):
 
 def test_backup_refuses_a_database_without_schema(small_archive, fresh_app):
     bare = fresh_app(revision=None)
-    with bare.app_context(), pytest.raises(backup.BackupError, match="has no laks schema.*"
+    with inside(bare), pytest.raises(backup.BackupError, match="has no laks schema.*"
                                                                      "db upgrade"):
         backup.import_archive(small_archive)
 
@@ -459,7 +469,7 @@ TAMPERED = [
 def test_backup_refuses_a_damaged_archive(small_archive, empty_target, tmp_path, change,
                                           rehash, message):
     broken = rewrite(small_archive, tmp_path / "broken.zip", change, rehash=rehash)
-    with empty_target.app_context(), pytest.raises(backup.BackupError, match=message):
+    with inside(empty_target), pytest.raises(backup.BackupError, match=message):
         backup.import_archive(broken)
     assert not any(row_counts(empty_target).values())
 
@@ -467,7 +477,7 @@ def test_backup_refuses_a_damaged_archive(small_archive, empty_target, tmp_path,
 def test_backup_refuses_what_is_not_a_zip(empty_target, tmp_path):
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"PK\x03\x04 not really a zip" * 10)
-    with empty_target.app_context():
+    with inside(empty_target):
         with pytest.raises(backup.BackupError, match="is not a readable zip archive"):
             backup.import_archive(junk)
         with pytest.raises(backup.BackupError, match="There is no file"):
@@ -485,7 +495,7 @@ def test_backup_a_refusal_half_way_writes_nothing(small_archive, empty_target, t
         members["tables/membership.json"] = json.dumps(content).encode()
 
     broken = rewrite(small_archive, tmp_path / "broken.zip", duplicate)
-    with empty_target.app_context(), pytest.raises(
+    with inside(empty_target), pytest.raises(
             backup.BackupError, match="The database refused the archive's rows, so nothing "
                                       "was restored"):
         backup.import_archive(broken)
@@ -501,7 +511,7 @@ def test_backup_leaves_a_different_pdf_in_place(app, fresh_app, tmp_path):
     backup.export_archive(archive)
     db.session.commit()
     restored = fresh_app()
-    with restored.app_context():
+    with inside(restored):
         folder = storage_dir()
         folder.mkdir(parents=True)
         (folder / pdf_file).write_bytes(b"another file")
@@ -509,7 +519,6 @@ def test_backup_leaves_a_different_pdf_in_place(app, fresh_app, tmp_path):
             backup.import_archive(archive)
         assert (folder / pdf_file).read_bytes() == b"another file"
         assert files_in(folder) == [pdf_file]
-        db.engine.dispose()
     assert not any(row_counts(restored).values())
 
 
@@ -523,13 +532,16 @@ def test_backup_commands(app, runner, team, fresh_app, tmp_path):
                      r"[\d.]+ s\.", result.output)
     assert "0 mails with a link to choose a password left out" in result.output
     assert zipfile.is_zipfile(archive)
+    assert archive.stat().st_mode & 0o777 == 0o600  # readable by its owner only
     assert db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "backup.export")).one().details["with_secrets"] is False
+    with app.test_request_context("/"):
+        session["lang"] = "da"
+        assert audit_action_label("backup.export") == "Alt eksporteret til en sikkerhedskopi"
 
     restored = fresh_app()
-    with restored.app_context():  # the command runs in the app context it finds
+    with inside(restored):  # the command runs in the app context it finds
         result = restored.test_cli_runner().invoke(args=["import", str(archive)])
-        db.engine.dispose()
     assert result.exit_code == 0, result.output
     assert "restored" in result.output and "flask --app laks user invite" in result.output
     assert row_counts(restored)["user_account"] == len(vars(team)) - 2
@@ -560,10 +572,9 @@ def test_backup_demo_figures(app, fresh_app, tmp_path):
     exported = time.perf_counter() - started
     db.session.commit()
     restored = fresh_app()
-    with restored.app_context():
+    with inside(restored):
         started = time.perf_counter()
         backup.import_archive(archive)
         imported = time.perf_counter() - started
-        db.engine.dispose()
     assert report.bytes < 400_000
     assert exported < 1.0 and imported < 2.0
