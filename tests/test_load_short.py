@@ -1,0 +1,32 @@
+"""Load without loss, short: the machinery of ``python -m bench.load`` for a few seconds with
+eight people on the suite's database (SQLite or PostgreSQL). laks under gunicorn with two
+workers; staff in pairs on the same modules (autosaving, saving, submitting), a facilitator
+reviewing. Zero 5xx answers, and the database holds every save acknowledged exactly once,
+every save that lost a race as a conflict revision, and no save that overwrote a version its
+writer had not seen."""
+
+from __future__ import annotations
+
+from bench.load import laks_environment, prepare, serve, table
+from bench.load_check import check
+from bench.load_driver import drive
+from laks.extensions import db
+
+
+def test_load_for_a_few_seconds_loses_nothing(app, database_url, definitions, tmp_path):
+    cast = prepare(people=8, units=3)
+    db.engine.dispose()  # the server's workers have the database to themselves
+    log = tmp_path / "gunicorn.log"
+    with serve(laks_environment(database_url, tmp_path), log=log) as port:
+        record = drive(port, cast, seconds=5, think=0.1, seed=7)
+    verdict = check(cast, record)
+    report = table(record, verdict, title="short load") + "\n" + log.read_text()[-4000:]
+
+    assert verdict.five_xx == 0, report
+    assert not verdict.lost and not verdict.twice and not verdict.overwrites, report
+    assert verdict.ok, report
+    # It did what it says: saves of every kind acknowledged, races lost and kept, reviews.
+    assert all(verdict.acknowledged.get(kind, 0) > 0 for kind in ("save", "autosave")), report
+    assert verdict.conflicts_answered > 0, report
+    assert verdict.conflict_revisions == verdict.conflicts_answered, report
+    assert sum(record.reviews.values()) > 0, report
