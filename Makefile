@@ -10,7 +10,7 @@ PORT    ?= 5000
 # municipalities and the module questions, no programmes, no people.
 SEED    := $(if $(filter 1,$(EMPTY)),--base,--demo)
 
-.PHONY: run test test-sqlite test-postgres setup assets translations lint bench clean
+.PHONY: run test test-sqlite test-postgres setup assets translations lint bench load clean
 
 run: setup
 	./scripts/system-deps.sh run
@@ -63,6 +63,13 @@ lint: $(STAMP)
 bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.catalogue
+
+# Load without loss (README: Reliability): simulated people at once against laks under
+# gunicorn on a PostgreSQL started for the run; fails if a save is lost or an answer is 5xx.
+LOAD_SECONDS ?= 60
+LOAD_PEOPLE  ?= 50
+load: setup
+	$(BIN)/python -m bench.load --seconds $(LOAD_SECONDS) --people $(LOAD_PEOPLE)
 
 clean:
 	rm -rf $(VENV) instance node_modules static/dkfds

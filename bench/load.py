@@ -34,8 +34,9 @@ import pyotp
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from bench.load_browser import Record
 from bench.load_check import Verdict, check
-from bench.load_driver import MODULE_KEYS, Cast, Person, Record, drive
+from bench.load_driver import MODULE_KEYS, Cast, Person, drive
 from laks.enums import MODULE_KEYS as ALL_MODULE_KEYS
 from laks.enums import ObserverGroup, Role
 from laks.extensions import db
@@ -265,9 +266,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=0.5,
                         help="a person's mean pause between two steps, in seconds")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", default=os.environ.get("LAKS_TEST_DATABASE_URL"),
-                        help="an empty database (default: a PostgreSQL started for the run)")
+    parser.add_argument("--database-url", help="an empty database (default: a PostgreSQL "
+                        "started for the run by scripts/with-postgres.sh)")
     return parser.parse_args(argv)
+
+
+#: Set for the command run again under scripts/with-postgres.sh: its database is the fresh one.
+_FRESH_POSTGRES = "BENCH_LOAD_FRESH_POSTGRES"
 
 
 def _flask(laks_env: dict[str, str], *args: str) -> None:
@@ -280,10 +285,12 @@ def _flask(laks_env: dict[str, str], *args: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    if not args.database_url and os.environ.get(_FRESH_POSTGRES):
+        args.database_url = os.environ["LAKS_TEST_DATABASE_URL"]  # with-postgres.sh's
     if not args.database_url:
         # A PostgreSQL of its own for the run: this same command under with-postgres.sh.
-        env = {**os.environ, "LAKS_PG_PORT": os.environ.get("LAKS_PG_PORT",
-                                                            str(free_port()))}
+        env = {**os.environ, _FRESH_POSTGRES: "1",
+               "LAKS_PG_PORT": os.environ.get("LAKS_PG_PORT", str(free_port()))}
         return subprocess.call([str(ROOT / "scripts" / "with-postgres.sh"), sys.executable,
                                 "-m", "bench.load", *(sys.argv[1:] if argv is None else argv)],
                                cwd=ROOT, env=env)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from bench.load_driver import MARKER, Cast, Record, Write
+from bench.load_browser import Record, Write
+from bench.load_driver import MARKER, Cast
 from laks.extensions import db
 from laks.models import AuditEvent, ModuleRevision, UnitModule
 

@@ -7,6 +7,9 @@ writer had not seen."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from bench.load import laks_environment, prepare, serve, table
 from bench.load_check import check
 from bench.load_driver import drive
@@ -30,3 +33,9 @@ def test_load_for_a_few_seconds_loses_nothing(app, database_url, definitions, tm
     assert verdict.conflicts_answered > 0, report
     assert verdict.conflict_revisions == verdict.conflicts_answered, report
     assert sum(record.reviews.values()) > 0, report
+
+
+def test_make_load_runs_the_load_script_for_a_minute_with_fifty_people():
+    commands = subprocess.run(["make", "-n", "load"], cwd=Path(__file__).resolve().parents[1],
+                              capture_output=True, text=True, check=True).stdout
+    assert "python -m bench.load --seconds 60 --people 50" in commands
