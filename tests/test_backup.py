@@ -249,6 +249,9 @@ def test_backup_round_trip_loses_nothing(app, fresh_app, tmp_path, with_secrets)
     members = read_members(first)
     for name, digest in manifest["members"].items():
         assert hashlib.sha256(members[name]).hexdigest() == digest
+    for name in manifest["tables"]:
+        ids = [row["id"] for row in table_rows(members, name)]
+        assert ids == sorted(ids), name  # rows by id
     pdf_file = db.session.scalars(select(Edition)).one().pdf_file
     pdf = (storage_dir() / pdf_file).read_bytes()
     assert members[f"files/catalogue/{pdf_file}"] == pdf
@@ -402,9 +405,10 @@ def test_backup_refuses_another_revision(small_archive, fresh_app):
 
 def test_backup_refuses_a_database_without_schema(small_archive, fresh_app):
     bare = fresh_app(revision=None)
-    with inside(bare), pytest.raises(backup.BackupError, match="has no laks schema.*"
-                                                                     "db upgrade"):
-        backup.import_archive(small_archive)
+    with inside(bare):
+        with pytest.raises(backup.BackupError, match="has no laks schema.*db upgrade"):
+            backup.import_archive(small_archive)
+        assert inspect(db.engine).get_table_names() == []
 
 
 def _set(table: str, index: int, column: str, value):
@@ -563,8 +567,9 @@ def test_backup_export_to_an_unwritable_path_fails_clearly(app, runner, tmp_path
 
 
 def test_backup_demo_figures(app, fresh_app, tmp_path):
-    """The figures README gives for the demo: the archive under 400 kB, its export under a
-    second and its restore under two (measured at about a tenth of that)."""
+    """The figures README gives for the demo, with room for a busy machine: an archive of
+    about 240 kB (most of it the PDF), exported and restored in well under a second each
+    (measured: 0.1–0.8 s), here held under 2 s."""
     build_rich_database()
     archive = tmp_path / "demo.zip"
     started = time.perf_counter()
@@ -576,5 +581,8 @@ def test_backup_demo_figures(app, fresh_app, tmp_path):
         started = time.perf_counter()
         backup.import_archive(archive)
         imported = time.perf_counter() - started
-    assert report.bytes < 400_000
-    assert exported < 1.0 and imported < 2.0
+    assert 200_000 < report.bytes < 300_000
+    assert len(report.rows) == 20 and 900 < sum(report.rows.values()) < 1100
+    pdf = read_members(archive)[f"files/catalogue/{manifest_of(archive)['files'][0]['name']}"]
+    assert 100_000 < len(pdf) < 170_000
+    assert exported < 2.0 and imported < 2.0
