@@ -7,8 +7,11 @@ handlers, styles and ``javascript:`` URLs.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import threading
+from collections import OrderedDict
 from datetime import date
 
 import markdown as md
@@ -48,14 +51,75 @@ def _lists_need_no_blank_line(text: str) -> str:
     return "\n".join(out)
 
 
+#: How many rendered texts a process keeps (the least recently used goes first), and the
+#: longest text it keeps: a page shows the same comments and answers again and again, and
+#: rendering them is the dearest part of showing them.
+MARKDOWN_CACHE_SIZE = 2048
+MARKDOWN_CACHE_MAX_TEXT = 20_000
+
+
+class _RenderedCache:
+    """Sanitised HTML by the SHA-256 of its markdown: at most ``size`` entries, the least
+    recently used dropped first. Shared by a process's threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: bytes) -> str | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, value: str) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+markdown_cache = _RenderedCache(MARKDOWN_CACHE_SIZE)
+
+
 def render_markdown(text: str | None) -> Markup:
     """Render user markdown as sanitised HTML, safe to put in a page as it is.
 
     Headings are shifted down (# becomes h3) so that a user's text never breaks the page's
-    heading order.
+    heading order. The sanitised result is kept by the text's digest
+    (:data:`markdown_cache`), so a text shown again is not rendered again; only output that
+    has been through nh3 is ever kept.
     """
     if not text:
         return Markup("")
+    key = None
+    if len(text) <= MARKDOWN_CACHE_MAX_TEXT:
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    clean = markdown_cache.get(key) if key is not None else None
+    if clean is None:
+        clean = _render(text)
+        if key is not None:
+            markdown_cache.put(key, clean)
+    return Markup(clean)  # noqa: S704  # nosec B704 - sanitised by nh3 in _render
+
+
+def _render(text: str) -> str:
+    """Markdown to HTML, headings shifted, then sanitised by nh3: the only way in."""
     html = md.markdown(_lists_need_no_blank_line(text), extensions=["sane_lists", "tables"],
                        output_format="html")
     for level in (2, 1):  # shift h1→h3, h2→h4, keeping order of replacement safe
@@ -68,7 +132,7 @@ def render_markdown(text: str | None) -> Markup:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+    return clean
 
 
 _BLOCK_TAG = re.compile(r"</?(?:p|br|li|ul|ol|tr|td|th|h[1-6]|blockquote|pre|hr|table|"

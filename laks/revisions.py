@@ -7,9 +7,11 @@ import difflib
 from dataclasses import dataclass
 
 from flask_babel import format_decimal
+from sqlalchemy import select
 
 from laks.definitions import ModuleSpec, Question
 from laks.enums import ModuleState, QuestionKind
+from laks.extensions import db
 from laks.models import ModuleRevision, StateChange, UnitModule
 from laks.rendering import format_iso_date
 
@@ -118,7 +120,10 @@ def changes_since_review(unit_module: UnitModule, spec: ModuleSpec) -> ChangesSi
                     if step.action in _CHANGE_REQUESTS), None)
     if request is None:
         return None
-    by_number = {r.number: r for r in unit_module.revisions}
+    # The two revisions compared, not the whole history.
+    by_number = {r.number: r for r in db.session.scalars(select(ModuleRevision).where(
+        ModuleRevision.unit_module_id == unit_module.id,
+        ModuleRevision.number.in_([request.revision_number, submit.revision_number])))}
     reviewed = by_number.get(request.revision_number)
     submitted = by_number.get(submit.revision_number)
     if reviewed is None or submitted is None:

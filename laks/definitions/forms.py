@@ -9,10 +9,14 @@ numbers, dates, choices, CPR-like text) — required answers are checked only on
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -346,10 +350,40 @@ class ModuleFormBase(FlaskForm):
     version = HiddenField()
 
 
+#: Form classes kept per process: one per definition content and language (labels, help
+#: texts and options are put into the fields in the reader's language).
+FORM_CACHE_SIZE = 64
+_form_classes: OrderedDict[tuple, type[ModuleFormBase]] = OrderedDict()
+_form_classes_lock = threading.Lock()
+
+
+def _language() -> str:
+    if not has_request_context():
+        return ""
+    locale = get_locale()
+    return str(locale) if locale else ""
+
+
 def build_module_form(spec: ModuleSpec) -> type[ModuleFormBase]:
-    """A form class for ``spec``: one field per question, named by the question's key."""
+    """A form class for ``spec``: one field per question, named by the question's key.
+
+    Built once per definition (by its content, so the same questions read in another
+    request find the same class) and language, then reused: a class holds no request's
+    data, each request makes its own form from it. The last :data:`FORM_CACHE_SIZE` are
+    kept."""
+    key = (spec, _language())
+    with _form_classes_lock:
+        found = _form_classes.get(key)
+        if found is not None:
+            _form_classes.move_to_end(key)
+            return found
     fields = {q.key: BUILDERS[q.kind](q) for q in spec.questions}
-    return type(f"ModuleForm_{spec.key}", (ModuleFormBase,), fields)
+    built = type(f"ModuleForm_{spec.key}", (ModuleFormBase,), fields)
+    with _form_classes_lock:
+        _form_classes[key] = built
+        while len(_form_classes) > FORM_CACHE_SIZE:
+            _form_classes.popitem(last=False)
+    return built
 
 
 # --- between stored answers and form data --------------------------------------------------

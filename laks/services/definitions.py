@@ -28,6 +28,7 @@ from laks.extensions import db
 from laks.models import (
     ModuleDefinition,
     ModuleDefinitionVersion,
+    ModuleRevision,
     Programme,
     UnitModule,
     User,
@@ -179,8 +180,15 @@ def module_spec(unit_module: UnitModule) -> ModuleSpec:
     current ones. Once submitted or approved: the ones its answers were given to – a question
     added or reworded since does not appear in a module already answered."""
     programme_id = unit_module.unit.programme_id
-    answered = next((r for r in reversed(unit_module.revisions) if r.kind != "conflict"), None)
-    if unit_module.state in LOCKED and answered is not None:
+    # The newest revision that is not a conflict: one row from the database, not the whole
+    # history.
+    answered = db.session.execute(
+        select(ModuleRevision.id, ModuleRevision.definition_version_id)
+        .where(ModuleRevision.unit_module_id == unit_module.id,
+               ModuleRevision.kind != "conflict")
+        .order_by(ModuleRevision.number.desc()).limit(1)
+    ).first() if unit_module.state in LOCKED and unit_module.id is not None else None
+    if answered is not None:
         version_id = answered.definition_version_id
         spec = (_version_spec(version_id) if version_id is not None
                 else _earliest_spec(unit_module.module_key, programme_id))

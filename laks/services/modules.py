@@ -3,10 +3,13 @@ submitting and reviewing through the workflow, and the discussion."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from laks.access import require
 from laks.audit import record_module
@@ -14,7 +17,15 @@ from laks.definitions import ModuleSpec
 from laks.definitions.answers import missing_required
 from laks.enums import ModuleState
 from laks.extensions import db
-from laks.models import ModuleComment, ModuleRevision, Unit, UnitModule, User, utcnow
+from laks.models import (
+    ModuleComment,
+    ModuleRevision,
+    StateChange,
+    Unit,
+    UnitModule,
+    User,
+    utcnow,
+)
 from laks.privacy import any_cpr, looks_like_cpr
 from laks.services import notifications
 from laks.services.definitions import current_version_id
@@ -56,13 +67,77 @@ def unit_module_for(unit: Unit, module_key: str) -> UnitModule:
         select(UnitModule).where(UnitModule.unit_id == unit.id,
                                  UnitModule.module_key == module_key))
     if found is not None:
+        # The unit in hand is its unit: without this the identity map (weak references)
+        # may have let it go, and the first look at found.unit would load it again.
+        set_committed_value(found, "unit", unit)
         return found
     return UnitModule(unit=unit, unit_id=unit.id, module_key=module_key,
                       state=ModuleState.NOT_STARTED, version=0, answers={})
 
 
+def latest_revision(unit_module: UnitModule) -> ModuleRevision | None:
+    """The module's newest revision (of any kind), in one query: a module's history may be
+    hundreds of revisions long, and a save needs only the last."""
+    if unit_module.id is None:
+        return None
+    return db.session.scalar(
+        select(ModuleRevision).where(ModuleRevision.unit_module_id == unit_module.id)
+        .order_by(ModuleRevision.number.desc()).limit(1))
+
+
+def revision_count(unit_module: UnitModule) -> int:
+    """How many revisions the module has, counted in the database."""
+    if unit_module.id is None:
+        return 0
+    return db.session.scalar(select(func.count(ModuleRevision.id)).where(
+        ModuleRevision.unit_module_id == unit_module.id))
+
+
+@dataclass
+class History:
+    """What a module page shows of the module's history: the newest steps of its timeline
+    and the newest messages of its discussion (each oldest first), and how many there are
+    in all – and how many revisions."""
+
+    steps: list[StateChange]
+    step_count: int
+    comments: list[ModuleComment]
+    comment_count: int
+    revision_count: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.steps) == self.step_count and len(self.comments) == self.comment_count
+
+
+def module_history(unit_module: UnitModule, *, steps: int | None = None,
+                   comments: int | None = None) -> History:
+    """The newest ``steps`` workflow steps and ``comments`` comments of the module (None:
+    all), with their people, and the counts – in three queries, however long the history."""
+    if unit_module.id is None:
+        return History([], 0, [], 0, 0)
+
+    def count(model):
+        return (select(func.count(model.id)).where(model.unit_module_id == unit_module.id)
+                .scalar_subquery())
+
+    step_count, comment_count, revisions = db.session.execute(select(
+        count(StateChange), count(ModuleComment), count(ModuleRevision))).one()
+    shown_steps = db.session.scalars(
+        select(StateChange).where(StateChange.unit_module_id == unit_module.id)
+        .options(joinedload(StateChange.actor))
+        .order_by(StateChange.id.desc()).limit(steps)).all()
+    shown_comments = db.session.scalars(
+        select(ModuleComment).where(ModuleComment.unit_module_id == unit_module.id)
+        .options(joinedload(ModuleComment.author))
+        .order_by(ModuleComment.id.desc()).limit(comments)).all()
+    return History(shown_steps[::-1], step_count, shown_comments[::-1], comment_count,
+                   revisions)
+
+
 def _next_number(unit_module: UnitModule) -> int:
-    return max((r.number for r in unit_module.revisions), default=0) + 1
+    latest = latest_revision(unit_module)
+    return (latest.number if latest is not None else 0) + 1
 
 
 def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_version: int,
@@ -86,7 +161,8 @@ def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_ve
     merged = {**(unit_module.answers or {}), **answers}
     if unit_module.id is not None and base_version != unit_module.version:
         raise keep_conflict(unit_module, answers, actor=actor, base_version=base_version)
-    if unit_module.revisions and _same_answers(merged, unit_module.answers or {}):
+    latest = latest_revision(unit_module)
+    if latest is not None and _same_answers(merged, unit_module.answers or {}):
         return None
     if unit_module.state == ModuleState.NOT_STARTED:
         transition(unit_module, "start", actor=actor)
@@ -95,9 +171,10 @@ def save_answers(unit_module: UnitModule, answers: dict, *, actor: User, base_ve
     unit_module.updated_at = now
     unit_module.updated_by = actor
     db.session.flush()  # bumps version; a concurrent writer gets StaleDataError here
-    revision = _latest_autosave(unit_module, actor, now) if autosave else None
+    revision = _recent_autosave(latest, actor, now) if autosave else None
     if revision is None:
-        revision = ModuleRevision(unit_module=unit_module, number=_next_number(unit_module),
+        number = (latest.number if latest is not None else 0) + 1
+        revision = ModuleRevision(unit_module=unit_module, number=number,
                                   kind="autosave" if autosave else "save", author=actor)
         db.session.add(revision)
     revision.answers = merged
@@ -142,8 +219,10 @@ def keep_conflict(unit_module: UnitModule, answers: dict, *, actor: User,
     return SaveConflict(unit_module, merged, kept)
 
 
-def _latest_autosave(unit_module: UnitModule, actor: User, now) -> ModuleRevision | None:
-    latest = unit_module.revisions[-1] if unit_module.revisions else None
+def _recent_autosave(latest: ModuleRevision | None, actor: User, now
+                     ) -> ModuleRevision | None:
+    """The newest revision, if it is an autosave by ``actor`` within the window: the one
+    this autosave updates."""
     if (latest is not None and latest.kind == "autosave" and latest.author_id == actor.id
             and now - latest.created_at < AUTOSAVE_WINDOW):
         return latest

@@ -8,7 +8,9 @@ import re
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -19,7 +21,7 @@ from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.forms import CommentForm, EmptyForm, ReopenForm, ReviewForm
 from laks.i18n import format_moment
-from laks.models import Unit, UnitModule
+from laks.models import ModuleRevision, Unit, UnitModule
 from laks.revisions import changes_since_review, diff_answers, revision_marks
 from laks.services import modules as service
 from laks.services.definitions import get_spec, module_spec
@@ -29,7 +31,10 @@ bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
 
 
 def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
-    unit = db.get_or_404(Unit, unit_id)
+    # The programme (due dates, running) and the municipality (the unit's title) are on
+    # every module page: loaded with the unit.
+    unit = db.get_or_404(Unit, unit_id, options=[joinedload(Unit.programme),
+                                                 joinedload(Unit.municipality)])
     if module_key not in MODULE_KEYS:
         abort(404)
     return service.unit_module_for(unit, module_key)
@@ -54,9 +59,18 @@ def _base_version(form) -> int:
         return -1
 
 
+#: The newest steps of the timeline and messages of the discussion a module page shows; the
+#: whole history is one link away (``?historik=alle``), so a long one never slows the page.
+STEPS_SHOWN = 10
+COMMENTS_SHOWN = 20
+
+
 def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=None,
           review_form=None, comment_form=None, reopen_form=None):
     """Render the module page; every view that shows the module comes through here."""
+    whole = request.args.get("historik") == "alle"
+    history = service.module_history(unit_module, steps=None if whole else STEPS_SHOWN,
+                                     comments=None if whole else COMMENTS_SHOWN)
     spec = module_spec(unit_module)
     user = current_user._get_current_object()
     editable = can(user, "module.edit", unit_module)
@@ -65,6 +79,16 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
     if form is None and editable:
         form = build_module_form(spec)(formdata=None, data=form_data(spec, unit_module.answers),
                                        version=unit_module.version)
+    actions = workflow.available(unit_module, user)
+    allowed = {t.action for t in actions}
+    # Only the forms of the buttons this person has are made (each costs a CSRF token and
+    # its fields): a form the page does not show is None.
+    if review_form is None and allowed & {"approve", "request_changes"}:
+        review_form = ReviewForm(formdata=None)
+    if reopen_form is None and "reopen" in allowed:
+        reopen_form = ReopenForm(formdata=None)
+    if comment_form is None and can(user, "module.comment", unit_module):
+        comment_form = CommentForm(formdata=None)
     return render_template(
         "module/show.html",
         unit_module=unit_module,
@@ -72,12 +96,13 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
         spec=spec,
         form=form if editable or conflict else None,
         conflict=conflict,
-        actions=workflow.available(unit_module, user),
-        review_form=review_form or ReviewForm(formdata=None),
-        comment_form=comment_form or CommentForm(formdata=None),
-        reopen_form=reopen_form or ReopenForm(formdata=None),
-        step_form=EmptyForm(formdata=None),
+        actions=actions,
+        review_form=review_form,
+        comment_form=comment_form,
+        reopen_form=reopen_form,
+        step_form=EmptyForm(formdata=None) if "withdraw" in allowed else None,
         since_review=changes_since_review(unit_module, spec),
+        history=history,
         steps=queries.module_steps(unit_module.unit),
         row_link=_cycle_link(unit_module),
     ), status
@@ -337,7 +362,12 @@ def comment(unit_module: UnitModule):
 @guard("module.view", load=load_unit_module)
 def revisions(unit_module: UnitModule):
     spec = get_spec(unit_module.module_key, unit_module.unit.programme_id)
-    revisions = unit_module.revisions
+    # Every revision is listed, but only the two compared are read whole: the answers of the
+    # others are never loaded.
+    revisions = list(db.session.scalars(
+        select(ModuleRevision).where(ModuleRevision.unit_module_id == unit_module.id)
+        .options(defer(ModuleRevision.answers), selectinload(ModuleRevision.author))
+        .order_by(ModuleRevision.id))) if unit_module.id is not None else []
     by_number = {r.number: r for r in revisions}
     newest = revisions[-1].number if revisions else None
     to_no = request.args.get("til", newest, type=int)
