@@ -62,7 +62,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from laks.audit import record
 from laks.extensions import db
-from laks.models import Base
+from laks.models import Base, Edition
 from laks.models.catalogue import SEARCH_TABLE, is_search_table
 from laks.models.users import new_session_token
 from laks.services.catalogue_pdf import storage_dir
@@ -115,6 +115,8 @@ class ExportReport:
     seconds: float
     with_secrets: bool
     left_out_mails: int = 0
+    #: PDFs an edition names that are not in the catalogue's folder (not in the archive).
+    missing_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -264,49 +266,29 @@ def export_archive(out: str | Path, *, with_secrets: bool = False) -> ExportRepo
 
     Without ``with_secrets`` the secret columns and the mails with a link to choose a
     password are left out (see the module's text). The file appears only once it is
-    complete (written beside it, then renamed). Records ``backup.export`` in the audit log
-    (flushed; the caller commits). Raises BackupError when the file cannot be written or
-    the database has no schema.
+    complete (written beside it, then renamed), readable by its owner only. Records
+    ``backup.export`` in the audit log (flushed; the caller commits). Raises BackupError
+    when the file cannot be written or the database has no schema.
     """
     started = time.perf_counter()
     out = Path(out)
-    members: dict[str, bytes] = {}
-    rows_of: dict[str, int] = {}
-    left_out = 0
-    files: list[dict] = []
     with db.engine.connect() as conn:
         _snapshot(conn)
         revision = database_revision(conn)
         if revision is None:
             raise BackupError("The database has no laks schema (no Alembic revision): "
                               "there is nothing to export.")
-        for table in exported_tables():
-            columns = _columns(table, with_secrets)
-            query = select(*columns).order_by(*table.primary_key.columns)
-            where = _row_filter(table, with_secrets)
-            if where is not None:
-                query = query.where(where)
-                left_out = conn.scalar(
-                    select(func.count()).select_from(table).where(~where)) or 0
-            rows = [{name: _to_json(value) for name, value in row._mapping.items()}
-                    for row in conn.execute(query)]
-            rows_of[table.name] = len(rows)
-            members[f"{TABLES_FOLDER}{table.name}.json"] = _table_json(
-                table.name, [c.name for c in columns], rows)
+        members, rows_of, left_out = _read_tables(conn, with_secrets)
         pdf_names = sorted(conn.execute(
-            select(Base.metadata.tables["catalogue_edition"].c.pdf_file)
-            .where(Base.metadata.tables["catalogue_edition"].c.pdf_file.is_not(None)))
-            .scalars())
+            select(Edition.pdf_file).where(Edition.pdf_file.is_not(None))).scalars())
         conn.rollback()
-    folder = storage_dir()
-    missing = []
+    files, missing = [], []
     for name in pdf_names:
-        path = folder / name
+        path = storage_dir() / name
         if not path.is_file():
             missing.append(name)
             continue
-        data = path.read_bytes()
-        members[f"{FILES_FOLDER}{name}"] = data
+        members[f"{FILES_FOLDER}{name}"] = data = path.read_bytes()
         files.append({"name": name, "bytes": len(data)})
     manifest = {
         "format": FORMAT,
@@ -329,7 +311,28 @@ def export_archive(out: str | Path, *, with_secrets: bool = False) -> ExportRepo
     db.session.flush()
     return ExportReport(path=out, rows=rows_of, files=len(files), bytes=size,
                         seconds=time.perf_counter() - started, with_secrets=with_secrets,
-                        left_out_mails=left_out)
+                        left_out_mails=left_out, missing_files=missing)
+
+
+def _read_tables(conn: Connection, with_secrets: bool
+                 ) -> tuple[dict[str, bytes], dict[str, int], int]:
+    """Every exported table as its archive member; the rows of each; the mails left out."""
+    members: dict[str, bytes] = {}
+    rows_of: dict[str, int] = {}
+    left_out = 0
+    for table in exported_tables():
+        columns = _columns(table, with_secrets)
+        query = select(*columns).order_by(*table.primary_key.columns)
+        where = _row_filter(table, with_secrets)
+        if where is not None:
+            query = query.where(where)
+            left_out += conn.scalar(select(func.count()).select_from(table).where(~where))
+        rows = [{name: _to_json(value) for name, value in row._mapping.items()}
+                for row in conn.execute(query)]
+        rows_of[table.name] = len(rows)
+        members[f"{TABLES_FOLDER}{table.name}.json"] = _table_json(
+            table.name, [c.name for c in columns], rows)
+    return members, rows_of, left_out
 
 
 def _write_zip(out: Path, manifest: dict, members: dict[str, bytes]) -> int:
@@ -499,12 +502,13 @@ def _refuse_unless_ready(conn: Connection, archive: Archive) -> None:
 def _insert(conn: Connection, table: Table, rows: list[dict], columns: list[str],
             with_secrets: bool) -> None:
     fill = {} if with_secrets else SECRET_COLUMNS.get(table.name, {})
-    # A JSON column's None becomes SQL NULL (not the JSON text null), as the models write it.
-    json_columns = [c.name for c in table.columns
-                    if isinstance(c.type, JSON) and c.name in columns]
+    # A JSON column's None is SQL NULL where the column allows it (as a value never set is),
+    # and JSON's null where it does not.
+    json_columns = {c.name: c.nullable for c in table.columns
+                    if isinstance(c.type, JSON) and c.name in columns}
     statement = table.insert().values(
-        {name: bindparam(f"{name}__json", type_=JSON(none_as_null=True))
-         for name in json_columns})
+        {name: bindparam(f"{name}__json", type_=JSON(none_as_null=nullable))
+         for name, nullable in json_columns.items()})
     params = []
     for row in rows:
         values = {(f"{key}__json" if key in json_columns else key): value

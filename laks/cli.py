@@ -341,6 +341,10 @@ def export_command(out: Path, with_secrets: bool) -> None:
         click.echo(f"Without secrets: no password, second factor or session in the archive; "
                    f"{left} mail{'' if left == 1 else 's'} with a link to choose a password "
                    "left out.")
+    for name in report.missing_files:
+        click.echo(f"Not in the archive: {name}, which an edition names, is missing from "
+                   "the catalogue's folder (build the edition's PDF again after a restore).",
+                   err=True)
 
 
 @click.command("import")

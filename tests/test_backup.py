@@ -292,6 +292,9 @@ def test_backup_restored_laks_works_as_before(app, fresh_app, tmp_path):
     assert found
     staff = db.session.scalars(select(User).where(User.role == Role.STAFF)).first()
     email, name, number, pdf_file = staff.email, staff.name, edition.number, edition.pdf_file
+    without_codes = select(func.count(User.id)).where(User.recovery_codes.is_(None))
+    nulls = db.session.scalar(without_codes)
+    assert nulls
     edition_id = edition.id
     archive = tmp_path / "laks.zip"
     backup.export_archive(archive, with_secrets=True)
@@ -315,6 +318,7 @@ def test_backup_restored_laks_works_as_before(app, fresh_app, tmp_path):
         download.close()
         again = db.session.get(Edition, edition_id)
         assert [case.id for case in catalogue_search.search_cases(again, word)] == found
+        assert db.session.scalar(without_codes) == nulls  # SQL NULL stays NULL, not JSON null
         municipality = Municipality(code="9999", name="Nykommune")
         db.session.add(municipality)
         db.session.commit()  # would collide with a restored id on PostgreSQL without setval
@@ -529,9 +533,14 @@ def test_backup_leaves_a_different_pdf_in_place(app, fresh_app, tmp_path):
 # --- the command line ----------------------------------------------------------------------------
 
 def test_backup_commands(app, runner, team, fresh_app, tmp_path):
+    # An edition whose PDF has gone from the catalogue's folder: said, not hidden.
+    db.session.add(Edition(number=9, title="Udgave 9", pdf_file="edition-9-gone.pdf"))
+    db.session.commit()
     archive = tmp_path / "laks.zip"
     result = runner.invoke(args=["export", "--out", str(archive)])
     assert result.exit_code == 0, result.output
+    assert "Not in the archive: edition-9-gone.pdf" in result.output
+    assert manifest_of(archive)["missing_files"] == ["edition-9-gone.pdf"]
     assert re.search(r"laks\.zip: [\d,]+ rows in 20 tables, 0 PDF files, [\d,]+ bytes in "
                      r"[\d.]+ s\.", result.output)
     assert "0 mails with a link to choose a password left out" in result.output
