@@ -222,7 +222,11 @@ class ModulePage:
 
 def read_module_page(html: str) -> ModulePage:
     reader = _FormReader("module-form")
-    reader.feed(html)
+    # Only the form is parsed (the people share two cores with the server they load).
+    at = html.find('id="module-form"')
+    if at >= 0:
+        begin, end = html.rfind("<form", 0, at), html.find("</form>", at)
+        reader.feed(html[begin:end + len("</form>")] if begin >= 0 and end >= 0 else html)
     reader.close()
     return ModulePage(editable=reader.found, fields=reader.fields, csrf=_csrf(html),
                       can_review="/vurdering\"" in html, can_reopen="/genaabn\"" in html,
