@@ -112,7 +112,7 @@ def test_overview_overdue_only_while_the_programme_runs_and_the_unit_is_open(
     for unit in network.units:
         row = shown[unit.id]
         expected = unit.programme is network.running and unit.closed_at is None
-        assert ("Fristen er overskredet" in row) == expected, unit.name
+        assert ("– overskredet" in row) == expected, unit.name
         assert ("Lukket " in row) == (unit.closed_at is not None), unit.name
         assert ("Forløbet er afsluttet" in row) == (unit.programme is network.closed)
 
@@ -267,6 +267,11 @@ def test_overview_needs_for_the_network_counts_and_lists_everything(client, logi
     assert "moduler over fristen · i 7 enheder" in overdue
     for i in (3, 7, 9):  # the closed programme's units and the closed unit
         assert network.units[i].name not in overdue
+    # One line per unit, naming its overdue modules: unit 0's first two are approved and
+    # waiting for review.
+    line = overdue.split(f">{network.units[0].name}</a>")[1].split("</tr>")[0]
+    modules = re.search(r'<td data-label="Moduler over fristen">(.*?)</td>', line)[1]
+    assert re.sub(r"<[^>]+>", "", modules) == "Handleplan, Afprøvning, Refleksion og forankring"
     quiet = page.split('id="needs-quiet"')[1].split("</section>")[0]
     assert network.units[2].name in quiet and network.units[4].name in quiet
     assert network.units[0].name not in quiet

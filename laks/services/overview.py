@@ -461,6 +461,19 @@ class Waiting:
 
 
 @dataclass
+class Late:
+    """A unit with modules past their due date: which (in the modules' order), the oldest
+    due date among them and how many days ago it was."""
+
+    unit_id: int
+    unit: str
+    municipality: str
+    modules: list[str]
+    due_on: date
+    days: int
+
+
+@dataclass
 class Quiet:
     """A unit without activity for a month; ``last_activity`` None: never any."""
 
@@ -482,7 +495,7 @@ class Needs:
     review_total: int
     changes: list[Waiting]
     changes_total: int
-    overdue: list[Waiting]
+    overdue: list[Late]
     overdue_total: int
     overdue_units: int
     inactive: list[Quiet]
@@ -513,8 +526,8 @@ def needs(scope: Scope, filters: Filters, *, today: date | None = None,
           now: datetime | None = None) -> Needs:
     """What needs someone in the scope's units that the filters select (programme and
     municipality): the review queue, oldest submission first; the modules waiting on
-    changes, oldest request first; the overdue modules, oldest due date first; the units
-    without activity for a month, the quietest first. Nine queries."""
+    changes, oldest request first; the units with overdue modules, the oldest due date
+    first; the units without activity for a month, the quietest first. Ten queries."""
     today, now = today or date.today(), now or utcnow()
     unit_ids = _units(scope, filters, today, now)
     units = db.session.scalar(select(func.count()).select_from(unit_ids.subquery()))
@@ -533,15 +546,24 @@ def needs(scope: Scope, filters: Filters, *, today: date | None = None,
     overdue_total, overdue_units = db.session.execute(
         select(func.count(), func.count(distinct(overdue.c.unit_id)))
         .select_from(overdue)).one()
-    late = [Waiting(row.unit_id, row.name, row.municipality, row.module_key, row.due_on,
-                    (today - row.due_on).days)
+    oldest = func.min(overdue.c.due_on).label("due_on")
+    late = [Late(row.unit_id, row.name, row.municipality, [], row.due_on,
+                 (today - row.due_on).days)
             for row in db.session.execute(
-                select(overdue.c.unit_id, overdue.c.module_key, overdue.c.due_on, Unit.name,
+                select(overdue.c.unit_id, oldest, Unit.name,
                        Municipality.name.label("municipality"))
                 .join(Unit, Unit.id == overdue.c.unit_id)
                 .join(Municipality, Municipality.id == Unit.municipality_id)
-                .order_by(overdue.c.due_on, _danish(Municipality.name), _danish(Unit.name),
-                          overdue.c.module_key).limit(NEEDS_LIMIT))]
+                .group_by(overdue.c.unit_id, Unit.name, Municipality.name)
+                .order_by(oldest, _danish(Municipality.name), _danish(Unit.name))
+                .limit(NEEDS_LIMIT))]
+    by_unit = {item.unit_id: item for item in late}
+    for row in db.session.execute(
+            select(overdue.c.unit_id, overdue.c.module_key)
+            .where(overdue.c.unit_id.in_(list(by_unit)))):
+        by_unit[row.unit_id].modules.append(row.module_key)
+    for item in late:
+        item.modules.sort(key=MODULE_KEYS.index)
 
     quiet_filters = Filters(filters.programme_id, filters.municipality_id, INACTIVE)
     quiet_ids = _units(scope, quiet_filters, today, now)
