@@ -83,6 +83,14 @@ def _refuse_nul_in_query() -> None:
         abort(400)
 
 
+def _refuse_json_body() -> None:
+    """laks' forms post form data, never JSON (its autosave too). Flask-WTF would read a
+    JSON body as the form, and a body that is not an object of fields breaks it: a JSON
+    body is a bad request, on every endpoint that changes something."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
+        abort(400)
+
+
 def register(app: Flask) -> None:
     from laks.views import (
         admin,
@@ -132,6 +140,7 @@ def register(app: Flask) -> None:
     app.view_functions["static"] = guard("public.view")(app.view_functions["static"])
     app.before_request(_deny_undeclared)
     app.before_request(_refuse_nul_in_query)
+    app.before_request(_refuse_json_body)
     from laks.views import access_log  # views of a unit's data from outside it; refusals
 
     access_log.register(app)
