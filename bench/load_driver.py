@@ -181,7 +181,7 @@ class Facilitator:
                 self.browser.get("overview", "/oversigt/")
                 self.pause()
             _status, html = self.browser.get("overview: needs", "/oversigt/venter")
-            queue = [(int(u), k) for u, k in _MODULE_LINK.findall(html)
+            queue = [(int(u), k) for u, k in _MODULE_LINK.findall(_review_queue(html))
                      if int(u) in own and k in MODULE_KEYS]
             self.pause()
             if queue:
@@ -235,6 +235,12 @@ class Observer:
 
 
 ROLES = {"staff": Staff, "facilitator": Facilitator, "observer": Observer}
+
+
+def _review_queue(html: str) -> str:
+    """The review queue's part of the page of what needs someone."""
+    at = html.find('id="needs-review"')
+    return html[at:html.find("</section>", at)] if at >= 0 else ""
 
 
 def _json(body: str) -> dict:
