@@ -12,7 +12,7 @@ from laks import queries
 from laks.enums import MODULE_KEYS, ModuleState, ProgrammeStatus
 from laks.extensions import db
 from laks.models import UnitModule, utcnow
-from laks.services import overview
+from laks.services import overview, overview_needs
 
 
 @pytest.fixture
@@ -53,5 +53,5 @@ def test_overview_due_rule_is_the_same_in_python_and_sql(grid):
     # changes requested; "not started" saved too): 4 units × 3 modules.
     assert len(in_python) == 4 * 3
     assert in_sql == in_python == in_cells
-    needs = overview.needs(overview.Scope(), overview.Filters())
+    needs = overview_needs.needs(overview.Scope(), overview.Filters())
     assert needs.overdue_total == len(in_python) and needs.overdue_units == 4

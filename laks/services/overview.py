@@ -1,12 +1,12 @@
-"""Progress at a glance, read-only: the matrix of units × modules, what needs someone, and
-the totals for the steering group.
+"""Progress at a glance, read-only: whose units an overview covers, its filters, and the
+matrix of units × modules; the rules the other overviews share (laks.services.
+overview_needs: what needs someone; overview_totals: the totals for the steering group).
 
 Everything is counted and filtered in the database, selecting only the columns a page
-shows – never a module's answers (the totals read one key of module 4's, the equity
-reach) – in a fixed number of queries, whatever the number of units: a page's work grows
-with the page (:data:`PAGE_SIZE` units), not with the network. Whose units: a facilitator
-sees the units they facilitate; the network admin and observers see every unit
-(:class:`Scope`). The views check access with ``laks.access`` before calling.
+shows – never a module's answers – in a fixed number of queries, whatever the number of
+units: a page's work grows with the page (:data:`PAGE_SIZE` units), not with the network.
+Whose units: a facilitator sees the units they facilitate; the network admin and observers
+see every unit (:class:`Scope`). The views check access with ``laks.access`` first.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, exists, func, select, union_all
+from sqlalchemy import and_, case, exists, func, select, union_all
 
 from laks.due import due_dates_apply, is_overdue, overdue_clause
 from laks.enums import MODULE_KEYS, MODULE_STATE_LABELS, ModuleState, ProgrammeStatus, Role
@@ -33,13 +33,9 @@ from laks.models import (
     utcnow,
 )
 from laks.models.base import UTCDateTime
-from laks.services.testlog_charts import ReachRow, reach_summary
 
 #: Units on one page of the matrix.
 PAGE_SIZE = 50
-#: Entries shown in each list of what needs someone; the rest are counted and found through
-#: the matrix's filter.
-NEEDS_LIMIT = 20
 #: A unit without activity for this long needs someone to ask how it is going.
 INACTIVE_DAYS = 30
 
@@ -179,7 +175,7 @@ def danish_key(text: str) -> str:
 _DANISH = (("æ", "{"), ("ø", "|"), ("aa", "}"), ("å", "}"))
 
 
-def _danish(column):
+def danish_order(column):
     """``column`` in Danish order, in SQL on both databases (SQLite's lower() knows only
     ASCII, so the capitals are replaced too)."""
     expr = func.lower(column)
@@ -191,7 +187,7 @@ def _danish(column):
 # --- the units an overview covers --------------------------------------------------------
 
 
-def _overdue_rows(today: date):
+def overdue_rows(today: date):
     """(unit, module, due date) of every overdue module, as a select to filter or count."""
     return (
         select(Unit.id.label("unit_id"), ModuleDue.module_key.label("module_key"),
@@ -237,7 +233,7 @@ def _inactive_condition(today: date, now: datetime):
 
 def _state_condition(state: str, module: str | None, today: date, now: datetime):
     if state == OVERDUE:
-        rows = _overdue_rows(today).subquery()
+        rows = overdue_rows(today).subquery()
         query = select(rows.c.unit_id)
         if module:
             query = query.where(rows.c.module_key == module)
@@ -255,7 +251,7 @@ def _state_condition(state: str, module: str | None, today: date, now: datetime)
                           UnitModule.state == ModuleState(state), *in_module)
 
 
-def _units(scope: Scope, filters: Filters, today: date, now: datetime, query=None):
+def units_query(scope: Scope, filters: Filters, today: date, now: datetime, query=None):
     """``query`` (by default the units' ids) narrowed to the scope and the filters."""
     query = _scoped(query if query is not None else select(Unit.id), scope)
     if filters.programme_id is not None:
@@ -306,7 +302,7 @@ class MatrixPage:
     pages: int
 
 
-def _submitted_at(module=UnitModule):
+def submitted_at(module=UnitModule):
     """When a module was last submitted: its latest 'submit' step (the time it has waited
     for review since, while it is submitted)."""
     return (select(func.max(StateChange.at)).where(StateChange.unit_module_id == module.id,
@@ -319,7 +315,7 @@ def _last_step_at(module=UnitModule):
             .scalar_subquery())
 
 
-def _activity():
+def last_activity():
     """Each unit's last activity – its latest save or workflow step – as a subquery."""
     moments = union_all(
         select(UnitModule.unit_id.label("unit_id"), UnitModule.updated_at.label("at")),
@@ -333,39 +329,39 @@ def _activity():
 def _waiting():
     """Each unit's oldest submission still waiting for review, as a subquery."""
     submitted = (select(UnitModule.unit_id.label("unit_id"),
-                        func.coalesce(_submitted_at(), UnitModule.submitted_at).label("at"))
+                        func.coalesce(submitted_at(), UnitModule.submitted_at).label("at"))
                  .where(UnitModule.state == ModuleState.SUBMITTED).subquery())
     return (select(submitted.c.unit_id, func.min(submitted.c.at, type_=UTCDateTime)
                    .label("at")).group_by(submitted.c.unit_id).subquery())
 
 
-def _days(now: datetime, since: datetime | None) -> int | None:
+def days_since(now: datetime, since: datetime | None) -> int | None:
     """Whole days from ``since`` to ``now`` (None for no moment)."""
     return max((now - since).days, 0) if since is not None else None
 
 
-def _nulls_first(column):
+def nulls_first(column):
     return case((column.is_(None), 0), else_=1)
 
 
 def _ordered(query, sort: str):
-    by_name = (_danish(Municipality.name), _danish(Unit.name), Unit.id)
+    by_name = (danish_order(Municipality.name), danish_order(Unit.name), Unit.id)
     if sort == "forloeb":
         return query.order_by(Programme.starts_on.desc(), Programme.name, *by_name)
     if sort == "aktivitet":
-        activity = _activity()
+        activity = last_activity()
         return (query.outerjoin(activity, activity.c.unit_id == Unit.id)
-                .order_by(_nulls_first(activity.c.at), activity.c.at, *by_name))
+                .order_by(nulls_first(activity.c.at), activity.c.at, *by_name))
     if sort == "venter":
         waiting = _waiting()
         return (query.outerjoin(waiting, waiting.c.unit_id == Unit.id)
-                .order_by(_nulls_first(waiting.c.at).desc(), waiting.c.at, *by_name))
+                .order_by(nulls_first(waiting.c.at).desc(), waiting.c.at, *by_name))
     return query.order_by(*by_name)
 
 
 def _unit_rows(scope: Scope, filters: Filters, today: date, now: datetime, *,
                limit: int | None = None, offset: int = 0):
-    query = _units(scope, filters, today, now, select(
+    query = units_query(scope, filters, today, now, select(
         Unit.id, Unit.name, Unit.closed_at, Municipality.name.label("municipality"),
         Programme.id.label("programme_id"), Programme.name.label("programme"),
         Programme.status).join(Municipality, Municipality.id == Unit.municipality_id)
@@ -382,7 +378,7 @@ def _rows(units, today: date, now: datetime) -> list[Row]:
     ids = [unit.id for unit in units]
     modules = db.session.execute(
         select(UnitModule.unit_id, UnitModule.module_key, UnitModule.state,
-               UnitModule.updated_at, _submitted_at().label("submitted_at"),
+               UnitModule.updated_at, submitted_at().label("submitted_at"),
                UnitModule.submitted_at.label("submitted_at_column"),
                _last_step_at().label("last_step_at"))
         .where(UnitModule.unit_id.in_(ids)))
@@ -407,7 +403,7 @@ def _rows(units, today: date, now: datetime) -> list[Row]:
             cells.append(Cell(key, state, due_on, is_overdue(
                 applies=applies, due_on=due_on, state=state, today=today),
                 module.updated_at if module is not None else None, waiting,
-                _days(now, waiting)))
+                days_since(now, waiting)))
         rows.append(Row(unit.id, unit.name, unit.municipality, unit.programme_id,
                         unit.programme, running, unit.closed_at, cells,
                         max(moments, default=None)))
@@ -418,7 +414,7 @@ def count_units(scope: Scope, filters: Filters | None = None, *,
                 today: date | None = None, now: datetime | None = None) -> int:
     """How many units the scope and the filters cover: one query."""
     today, now = today or date.today(), now or utcnow()
-    query = _units(scope, filters or Filters(), today, now)
+    query = units_query(scope, filters or Filters(), today, now)
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
@@ -441,279 +437,3 @@ def matrix_rows(scope: Scope, filters: Filters, *, today: date | None = None,
     """Every row of the matrix the filters select (for the export): three queries."""
     today, now = today or date.today(), now or utcnow()
     return _rows(_unit_rows(scope, filters, today, now), today, now)
-
-
-# --- what needs someone -------------------------------------------------------------------
-
-
-@dataclass
-class Waiting:
-    """A module someone should act on: submitted (waiting for review, ``since`` it was
-    submitted), with changes requested (``since`` they were asked for), or overdue
-    (``since`` its due date)."""
-
-    unit_id: int
-    unit: str
-    municipality: str
-    module_key: str
-    since: datetime | date | None
-    days: int | None = None  # whole days since then
-
-
-@dataclass
-class Late:
-    """A unit with modules past their due date: which (in the modules' order), the oldest
-    due date among them and how many days ago it was."""
-
-    unit_id: int
-    unit: str
-    municipality: str
-    modules: list[str]
-    due_on: date
-    days: int
-
-
-@dataclass
-class Quiet:
-    """A unit without activity for a month; ``last_activity`` None: never any."""
-
-    unit_id: int
-    unit: str
-    municipality: str
-    programme: str
-    last_activity: datetime | None
-
-
-@dataclass
-class Needs:
-    """What needs someone, across the scope and the filters: the counts of modules per
-    state, and each list (at most :data:`NEEDS_LIMIT` long) with its full count."""
-
-    units: int
-    states: dict[ModuleState, int]
-    review: list[Waiting]
-    review_total: int
-    changes: list[Waiting]
-    changes_total: int
-    overdue: list[Late]
-    overdue_total: int
-    overdue_units: int
-    inactive: list[Quiet]
-    inactive_total: int
-
-
-def _module_list(scope, filters, today, now, state: ModuleState, since):
-    unit_ids = _units(scope, filters, today, now)
-    return [Waiting(row.unit_id, row.name, row.municipality, row.module_key, row.since,
-                    _days(now, row.since))
-            for row in db.session.execute(
-                select(UnitModule.unit_id, UnitModule.module_key, Unit.name,
-                       Municipality.name.label("municipality"), since.label("since"))
-                .join(Unit, Unit.id == UnitModule.unit_id)
-                .join(Municipality, Municipality.id == Unit.municipality_id)
-                .where(UnitModule.state == state, UnitModule.unit_id.in_(unit_ids))
-                .order_by(_nulls_first(since), since, UnitModule.id).limit(NEEDS_LIMIT))]
-
-
-def _changes_requested_at():
-    return (select(func.max(StateChange.at))
-            .where(StateChange.unit_module_id == UnitModule.id,
-                   StateChange.to_state == ModuleState.CHANGES_REQUESTED)
-            .scalar_subquery())
-
-
-def needs(scope: Scope, filters: Filters, *, today: date | None = None,
-          now: datetime | None = None) -> Needs:
-    """What needs someone in the scope's units that the filters select (programme and
-    municipality): the review queue, oldest submission first; the modules waiting on
-    changes, oldest request first; the units with overdue modules, the oldest due date
-    first; the units without activity for a month, the quietest first. Ten queries."""
-    today, now = today or date.today(), now or utcnow()
-    unit_ids = _units(scope, filters, today, now)
-    units = db.session.scalar(select(func.count()).select_from(unit_ids.subquery()))
-    counted = dict(db.session.execute(
-        select(UnitModule.state, func.count(UnitModule.id))
-        .where(UnitModule.unit_id.in_(unit_ids)).group_by(UnitModule.state)).all())
-    states = {state: counted.get(state, 0) for state in ModuleState}
-    states[ModuleState.NOT_STARTED] = units * len(MODULE_KEYS) - sum(
-        n for state, n in counted.items() if state != ModuleState.NOT_STARTED)
-    review = _module_list(scope, filters, today, now, ModuleState.SUBMITTED,
-                          func.coalesce(_submitted_at(), UnitModule.submitted_at))
-    changes = _module_list(scope, filters, today, now, ModuleState.CHANGES_REQUESTED,
-                           _changes_requested_at())
-
-    overdue = _overdue_rows(today).where(Unit.id.in_(unit_ids)).subquery()
-    overdue_total, overdue_units = db.session.execute(
-        select(func.count(), func.count(distinct(overdue.c.unit_id)))
-        .select_from(overdue)).one()
-    oldest = func.min(overdue.c.due_on).label("due_on")
-    late = [Late(row.unit_id, row.name, row.municipality, [], row.due_on,
-                 (today - row.due_on).days)
-            for row in db.session.execute(
-                select(overdue.c.unit_id, oldest, Unit.name,
-                       Municipality.name.label("municipality"))
-                .join(Unit, Unit.id == overdue.c.unit_id)
-                .join(Municipality, Municipality.id == Unit.municipality_id)
-                .group_by(overdue.c.unit_id, Unit.name, Municipality.name)
-                .order_by(oldest, _danish(Municipality.name), _danish(Unit.name))
-                .limit(NEEDS_LIMIT))]
-    by_unit = {item.unit_id: item for item in late}
-    for row in db.session.execute(
-            select(overdue.c.unit_id, overdue.c.module_key)
-            .where(overdue.c.unit_id.in_(list(by_unit)))):
-        by_unit[row.unit_id].modules.append(row.module_key)
-    for item in late:
-        item.modules.sort(key=MODULE_KEYS.index)
-
-    quiet_filters = Filters(filters.programme_id, filters.municipality_id, INACTIVE)
-    quiet_ids = _units(scope, quiet_filters, today, now)
-    inactive_total = db.session.scalar(
-        select(func.count()).select_from(quiet_ids.subquery()))
-    activity = _activity()
-    quiet = [Quiet(row.id, row.name, row.municipality, row.programme, row.at)
-             for row in db.session.execute(
-                 select(Unit.id, Unit.name, Municipality.name.label("municipality"),
-                        Programme.name.label("programme"), activity.c.at)
-                 .join(Municipality, Municipality.id == Unit.municipality_id)
-                 .join(Programme, Programme.id == Unit.programme_id)
-                 .outerjoin(activity, activity.c.unit_id == Unit.id)
-                 .where(Unit.id.in_(quiet_ids))
-                 .order_by(_nulls_first(activity.c.at), activity.c.at,
-                           _danish(Municipality.name), _danish(Unit.name))
-                 .limit(NEEDS_LIMIT))]
-    return Needs(units, states, review, states[ModuleState.SUBMITTED], changes,
-                 states[ModuleState.CHANGES_REQUESTED], late, overdue_total, overdue_units,
-                 quiet, inactive_total)
-
-
-# --- totals for the steering group ----------------------------------------------------------
-
-REACH_MODULE = "afproevning"  # laks.services.testlog.MODULE_KEY: where the reach is kept
-
-
-@dataclass
-class Tally:
-    """Units per state of each module, and the units' equity reach summed (the eight
-    counts of laks.testlog.REACH_FIELDS; a unit's reach is the sum of its dated sets)."""
-
-    units: int = 0
-    states: dict[str, dict[ModuleState, int]] = field(
-        default_factory=lambda: {key: dict.fromkeys(ModuleState, 0) for key in MODULE_KEYS})
-    reach: dict[str, int] = field(default_factory=dict)
-
-    def add_units(self, n: int) -> None:
-        self.units += n
-        for key in MODULE_KEYS:
-            self.states[key][ModuleState.NOT_STARTED] += n
-
-    def add_state(self, key: str, state: ModuleState, n: int) -> None:
-        if state != ModuleState.NOT_STARTED:
-            self.states[key][state] += n
-            self.states[key][ModuleState.NOT_STARTED] -= n
-
-    def add_reach(self, counts: dict[str, int]) -> None:
-        for name, value in counts.items():
-            self.reach[name] = self.reach.get(name, 0) + value
-
-
-@dataclass
-class MunicipalityTotals:
-    municipality_id: int
-    name: str
-    tally: Tally
-
-
-@dataclass
-class ProgrammeTotals:
-    programme_id: int
-    name: str
-    running: bool
-    tally: Tally
-    municipalities: list[MunicipalityTotals]
-
-    def reach_rows(self) -> list[ReachRow]:
-        """The reach per municipality that has recorded any, then the programme's (named
-        None), with the small-number rule: this is shown outside the units."""
-        named = [(place.name, place.tally.reach) for place in self.municipalities
-                 if place.tally.reach]
-        if not named:
-            return []
-        return reach_summary([{**reach, "date": name}
-                              for name, reach in [*named, (None, self.tally.reach)]],
-                             public=True)
-
-
-def _reach_counts(sets) -> dict[str, int]:
-    """The eight reach counts summed over a unit's dated sets; anything that is not a
-    whole number is left out (the reach is checked when it is typed)."""
-    from laks.testlog import REACH_FIELDS
-
-    counts: dict[str, int] = {}
-    for reach_set in sets if isinstance(sets, list) else []:
-        if not isinstance(reach_set, dict):
-            continue
-        for name in REACH_FIELDS:
-            value = reach_set.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                counts[name] = counts.get(name, 0) + value
-    return counts
-
-
-def all_programmes() -> list[Programme]:
-    """Every programme, running ones first, newest first (one query, no units)."""
-    return list(db.session.scalars(select(Programme).order_by(
-        case((Programme.status == ProgrammeStatus.RUNNING, 0), else_=1),
-        Programme.starts_on.desc(), Programme.name)))
-
-
-def totals(filters: Filters, *, reach: bool = True, today: date | None = None,
-           now: datetime | None = None) -> list[ProgrammeTotals]:
-    """Per programme (newest first) and municipality (in Danish order): the units, the
-    units per state of each module, and (with ``reach``) the units' equity reach summed.
-    Three queries: the units counted, the states counted, the reach of module 4 (that key
-    alone)."""
-    today, now = today or date.today(), now or utcnow()
-    whole = Scope()
-    unit_ids = _units(whole, Filters(filters.programme_id, filters.municipality_id),
-                      today, now)
-    programmes: dict[int, ProgrammeTotals] = {}
-    places: dict[tuple[int, int], MunicipalityTotals] = {}
-    for row in db.session.execute(
-            select(Programme.id, Programme.name, Programme.status, Programme.starts_on,
-                   Municipality.id.label("municipality_id"),
-                   Municipality.name.label("municipality"), func.count(Unit.id).label("n"))
-            .join(Unit, Unit.programme_id == Programme.id)
-            .join(Municipality, Municipality.id == Unit.municipality_id)
-            .where(Unit.id.in_(unit_ids))
-            .group_by(Programme.id, Programme.name, Programme.status, Programme.starts_on,
-                      Municipality.id, Municipality.name)
-            .order_by(Programme.starts_on.desc(), Programme.name)):
-        programme = programmes.setdefault(row.id, ProgrammeTotals(
-            row.id, row.name, row.status == ProgrammeStatus.RUNNING, Tally(), []))
-        place = MunicipalityTotals(row.municipality_id, row.municipality, Tally())
-        programme.municipalities.append(place)
-        places[(row.id, row.municipality_id)] = place
-        for tally in (programme.tally, place.tally):
-            tally.add_units(row.n)
-    for row in db.session.execute(
-            select(Unit.programme_id, Unit.municipality_id, UnitModule.module_key,
-                   UnitModule.state, func.count(UnitModule.id).label("n"))
-            .join(Unit, Unit.id == UnitModule.unit_id).where(Unit.id.in_(unit_ids))
-            .group_by(Unit.programme_id, Unit.municipality_id, UnitModule.module_key,
-                      UnitModule.state)):
-        for tally in (programmes[row.programme_id].tally,
-                      places[(row.programme_id, row.municipality_id)].tally):
-            tally.add_state(row.module_key, row.state, row.n)
-    if reach:
-        for row in db.session.execute(
-                select(Unit.programme_id, Unit.municipality_id,
-                       UnitModule.answers["reach"].label("reach"))
-                .join(Unit, Unit.id == UnitModule.unit_id)
-                .where(UnitModule.module_key == REACH_MODULE, Unit.id.in_(unit_ids))):
-            counts = _reach_counts(row.reach)
-            for tally in (programmes[row.programme_id].tally,
-                          places[(row.programme_id, row.municipality_id)].tally):
-                tally.add_reach(counts)
-    for programme in programmes.values():
-        programme.municipalities.sort(key=lambda place: danish_key(place.name))
-    return list(programmes.values())

@@ -16,7 +16,8 @@ import xlsxwriter
 from flask_babel import force_locale, to_user_timezone
 
 from laks.enums import MODULE_KEYS, MODULE_TITLES, ModuleState
-from laks.services.overview import ProgrammeTotals, Row, Tally
+from laks.services.overview import Row
+from laks.services.overview_totals import ProgrammeTotals, Tally
 from laks.services.testlog_charts import reach_summary
 from laks.testlog import CSV_ENCODING, REACH_STAGES, STAGE_LABELS, _csv, _guarded
 

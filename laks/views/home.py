@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from laks import queries
 from laks.enums import MODULE_KEYS, ModuleState, Role
-from laks.services import overview
+from laks.services import overview, overview_needs, overview_totals
 from laks.views import guard
 
 bp = Blueprint("home", __name__)
@@ -39,11 +39,11 @@ def index():
         return render_template(
             "home/facilitator.html",
             matrix=overview.matrix_page(scope, overview.Filters(), 1),
-            needs=overview.needs(scope, overview.Filters()), **context)
-    tallies = {p.programme_id: p for p in overview.totals(overview.Filters(), reach=False)}
+            needs=overview_needs.needs(scope, overview.Filters()), **context)
+    tallies = {p.programme_id: p for p in overview_totals.totals(overview.Filters(), reach=False)}
     return render_template(
         f"home/{user.role.value}.html",
-        programmes=overview.all_programmes(),
+        programmes=overview_totals.all_programmes(),
         tallies=tallies,
         counts=queries.network_counts(),
         **context,

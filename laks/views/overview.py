@@ -16,6 +16,7 @@ from flask_login import current_user
 from laks.enums import MODULE_KEYS, ModuleState
 from laks.services import overview as service
 from laks.services import overview_export as export
+from laks.services import overview_needs, overview_totals
 from laks.testlog import STAGE_LABELS
 from laks.views import guard, query_int
 
@@ -51,7 +52,7 @@ def matrix():
 def needs():
     """What needs someone: the review queue, changes requested, overdue, quiet units."""
     scope, choices, filters = _filtered(states=False)
-    return render_template("overview/needs.html", needs=service.needs(scope, filters),
+    return render_template("overview/needs.html", needs=overview_needs.needs(scope, filters),
                            **_page_context(choices, filters))
 
 
@@ -60,7 +61,7 @@ def needs():
 def totals():
     """Per programme and municipality: units per state of each module, and the reach."""
     scope, choices, filters = _filtered(states=False)
-    return render_template("overview/totals.html", programmes=service.totals(filters),
+    return render_template("overview/totals.html", programmes=overview_totals.totals(filters),
                            **_page_context(choices, filters))
 
 
@@ -92,5 +93,5 @@ def export_totals(fmt: str):
     if fmt not in export.FORMATS:
         abort(404)
     _scope, _choices, filters = _filtered(states=False)
-    header, lines = export.totals_table(service.totals(filters))
+    header, lines = export.totals_table(overview_totals.totals(filters))
     return _download(header, lines, fmt, "tal", "Tal")
