@@ -369,3 +369,24 @@ def test_overview_shows_the_demo(app, client, login):
     assert "Bispehaven" in needs.split('id="needs-review"')[1].split("</section>")[0]
     for key in MODULE_KEYS:
         assert f"/moduler/{key}" in page
+
+
+def test_overview_shows_each_units_latest_progress_score(client, login, network,
+                                                         facilitators):
+    from laks.services.progress import set_score
+
+    unit = db.session.merge(network.units[0])
+    frida = db.session.merge(facilitators[0])
+    set_score(unit, 3, "Teamet er samlet", actor=frida)
+    db.session.commit()
+    set_score(unit, 5, "Første afprøvning", actor=frida)
+    db.session.commit()
+    login(facilitators[0])
+    page = client.get("/oversigt/").get_data(as_text=True)
+    row = rows(page)[unit.id]
+    assert "Fremdriftsscore 2,5: Ændringer afprøvet, men ingen forbedring" in row
+    assert "Fremdriftsscore" not in rows(page)[network.units[2].id]
+    header, *lines = [line.split(";") for line in client.get(
+        "/oversigt/eksport/enheder.csv").get_data(as_text=True).splitlines()]
+    scores = {line[2]: line[header.index("Fremdriftsscore (IHI)")] for line in lines}
+    assert scores[unit.name] == "2,5" and scores[network.units[2].name] == ""

@@ -33,6 +33,7 @@ from laks.models import (
     utcnow,
 )
 from laks.models.base import UTCDateTime
+from laks.services.progress import latest_scores
 
 #: Units on one page of the matrix.
 PAGE_SIZE = 50
@@ -292,6 +293,12 @@ class Row:
     closed_at: datetime | None
     cells: list[Cell]
     last_activity: datetime | None
+    #: The facilitator's latest progress score on the IHI scale, in half steps (1–10).
+    score_half_steps: int | None = None
+
+    @property
+    def score(self) -> float | None:
+        return self.score_half_steps / 2 if self.score_half_steps else None
 
 
 @dataclass
@@ -373,9 +380,10 @@ def _unit_rows(scope: Scope, filters: Filters, today: date, now: datetime, *,
 
 
 def _rows(units, today: date, now: datetime) -> list[Row]:
-    """The matrix's rows for the given units: two queries (their modules, their
-    programmes' due dates), whatever their number."""
+    """The matrix's rows for the given units: three queries (their modules, their
+    programmes' due dates, their latest progress scores), whatever their number."""
     ids = [unit.id for unit in units]
+    scores = latest_scores(ids)
     modules = db.session.execute(
         select(UnitModule.unit_id, UnitModule.module_key, UnitModule.state,
                UnitModule.updated_at, submitted_at().label("submitted_at"),
@@ -404,9 +412,11 @@ def _rows(units, today: date, now: datetime) -> list[Row]:
                 applies=applies, due_on=due_on, state=state, today=today),
                 module.updated_at if module is not None else None, waiting,
                 days_since(now, waiting)))
+        score = scores.get(unit.id)
         rows.append(Row(unit.id, unit.name, unit.municipality, unit.programme_id,
                         unit.programme, running, unit.closed_at, cells,
-                        max(moments, default=None)))
+                        max(moments, default=None),
+                        score.half_steps if score is not None else None))
     return rows
 
 

@@ -25,7 +25,7 @@ CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 
-Cell = str | int | date | datetime | None
+Cell = str | int | float | date | datetime | None
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -44,7 +44,7 @@ def matrix_table(rows: list[Row]) -> tuple[list[str], list[list[Cell]]]:
     for key in MODULE_KEYS:
         header += [f"{titles[key]}: tilstand", f"{titles[key]}: frist",
                    f"{titles[key]}: overskredet", f"{titles[key]}: indsendt"]
-    header.append("Sidste aktivitet")
+    header += ["Sidste aktivitet", "Fremdriftsscore (IHI)"]
     lines = []
     for row in rows:
         line: list[Cell] = [row.programme, row.municipality, row.name,
@@ -52,7 +52,7 @@ def matrix_table(rows: list[Row]) -> tuple[list[str], list[list[Cell]]]:
         for cell in row.cells:
             line += [words[cell.state], cell.due_on, "ja" if cell.overdue else "nej",
                      _local(cell.waiting_since)]
-        line.append(_local(row.last_activity))
+        line += [_local(row.last_activity), row.score]
         lines.append(line)
     return header, lines
 
@@ -128,7 +128,7 @@ def to_xlsx(header: list[str], lines: list[list[Cell]], sheet: str) -> bytes:
             elif isinstance(value, date):
                 worksheet.write_datetime(row, column, datetime(value.year, value.month,
                                                                value.day), day)
-            elif isinstance(value, int):
+            elif isinstance(value, int | float):
                 worksheet.write_number(row, column, value)
             elif _guarded(value) != value:
                 worksheet.write_string(row, column, value, quoted)

@@ -14,6 +14,7 @@ from flask_login import current_user
 from laks import queries
 from laks.enums import MODULE_KEYS, ModuleState, Role
 from laks.services import overview, overview_needs, overview_totals
+from laks.services.progress import scale_words
 from laks.views import guard
 
 bp = Blueprint("home", __name__)
@@ -33,7 +34,7 @@ def index():
             next_steps={unit_id: queries.next_step(steps) for unit_id, steps in progress.items()},
         )
     context = {"module_keys": MODULE_KEYS, "ModuleState": ModuleState,
-               "filters": overview.Filters()}
+               "filters": overview.Filters(), "scale_words": scale_words}
     if user.role == Role.FACILITATOR:
         scope = overview.scope_for(user)
         return render_template(

@@ -17,6 +17,7 @@ from laks.enums import MODULE_KEYS, ModuleState
 from laks.services import overview as service
 from laks.services import overview_export as export
 from laks.services import overview_needs, overview_totals
+from laks.services.progress import scale_words
 from laks.testlog import STAGE_LABELS
 from laks.views import guard, query_int
 
@@ -33,7 +34,8 @@ def _page_context(choices, filters) -> dict:
     return {"choices": choices, "filters": filters, "states": service.STATE_FILTER_LABELS,
             "sorts": service.SORTS, "filter_labels": service.FILTER_LABELS,
             "module_keys": MODULE_KEYS, "ModuleState": ModuleState,
-            "page_size": service.PAGE_SIZE, "stages": STAGE_LABELS}
+            "page_size": service.PAGE_SIZE, "stages": STAGE_LABELS,
+            "scale_words": scale_words}
 
 
 @bp.route("/")
