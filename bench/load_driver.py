@@ -175,11 +175,6 @@ class Facilitator:
     def live(self) -> None:
         own = set(self.person.unit_ids)
         while time.monotonic() < self.run.until:
-            self.browser.get("home", "/hjem")
-            self.pause()
-            if self.rng.random() < 0.3:
-                self.browser.get("overview", "/oversigt/")
-                self.pause()
             _status, html = self.browser.get("overview: needs", "/oversigt/venter")
             queue = [(int(u), k) for u, k in _MODULE_LINK.findall(_review_queue(html))
                      if int(u) in own and k in MODULE_KEYS]
@@ -192,6 +187,11 @@ class Facilitator:
                 self.pause()
             self.look_at(unit_id, key)
             self.pause()
+            self.browser.get("home", "/hjem")
+            self.pause()
+            if self.rng.random() < 0.3:
+                self.browser.get("overview", "/oversigt/")
+                self.pause()
 
     def look_at(self, unit_id: int, key: str) -> None:
         path = f"/enheder/{unit_id}/moduler/{key}"
