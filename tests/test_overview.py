@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from laks.enums import MODULE_KEYS, ProgrammeStatus, Role
 from laks.extensions import db
+from laks.models import UnitModule
 from laks.services.seed import load_seed
 from tests.overview_support import build_network
 
@@ -113,6 +115,7 @@ def test_overview_overdue_only_while_the_programme_runs_and_the_unit_is_open(
         row = shown[unit.id]
         expected = unit.programme is network.running and unit.closed_at is None
         assert ("– overskredet" in row) == expected, unit.name
+        assert "Frist " in row
         assert ("Lukket " in row) == (unit.closed_at is not None), unit.name
         assert ("Forløbet er afsluttet" in row) == (unit.programme is network.closed)
 
@@ -123,6 +126,21 @@ def test_overview_cell_says_how_long_a_submitted_module_has_waited(client, login
     page = client.get("/oversigt/").get_data(as_text=True)
     # Unit 5 submitted its module six days ago, unit 0 one day ago.
     assert "har ventet 6 dage" in page and "har ventet 1 dag" in page
+
+
+def test_overview_row_says_when_the_unit_last_did_something(client, login, make_user,
+                                                            network):
+    from laks.i18n import format_moment
+
+    login(make_user(Role.ADMIN))
+    shown = rows(client.get("/oversigt/").get_data(as_text=True))
+    assert shown[network.units[4].id].strip().endswith("Intet endnu")  # nothing, ever
+    unit = network.units[0]  # its latest step: the submission a day ago
+    latest = max(change.at for module in db.session.scalars(
+        select(UnitModule).where(UnitModule.unit_id == unit.id))
+        for change in module.state_changes)
+    with client.application.test_request_context("/"):
+        assert shown[unit.id].strip().endswith(format_moment(latest))
 
 
 # --- filters, sorting, pages ------------------------------------------------------------------
@@ -193,6 +211,14 @@ def test_overview_sorted_by_waiting_time_puts_the_oldest_submission_first(
     login(make_user(Role.ADMIN))
     page = client.get("/oversigt/?sortering=venter").get_data(as_text=True)
     assert unit_links(page)[:2] == [str(network.units[5].id), str(network.units[0].id)]
+
+
+def test_overview_sorted_by_programme_newest_first(client, login, make_user, network):
+    login(make_user(Role.ADMIN))
+    page = client.get("/oversigt/?sortering=forloeb").get_data(as_text=True)
+    programmes = [network.units[[str(u.id) for u in network.units].index(i)].programme_id
+                  for i in unit_links(page)]
+    assert programmes == [network.running.id] * 8 + [network.closed.id] * 2
 
 
 def test_overview_sorted_by_activity_puts_the_quietest_first(client, login, make_user,
@@ -275,6 +301,7 @@ def test_overview_needs_for_the_network_counts_and_lists_everything(client, logi
     quiet = page.split('id="needs-quiet"')[1].split("</section>")[0]
     assert network.units[2].name in quiet and network.units[4].name in quiet
     assert network.units[0].name not in quiet
+    assert network.units[7].name not in quiet  # as quiet as unit 2, in a closed programme
     # The counts of modules per state at the top, each leading to the matrix filtered.
     figures = page.split('aria-label="Moduler pr. tilstand"')[1].split("</ul>")[0]
     assert re.search(r'class="figure">2</span> <a href="/oversigt/\?tilstand=submitted'

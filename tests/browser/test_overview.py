@@ -100,5 +100,11 @@ def test_browser_overview_on_a_phone(page, log_in, network, make_user, path):
     page.goto(path)
     name = path.strip("/").replace("/", "-") or "home"
     check_page(page, f"overview-phone-{name}")
+    if path == "/oversigt/":  # each unit a card of its own
+        card = page.locator("tr.matrix-row").first
+        assert card.evaluate("row => getComputedStyle(row).display") == "block"
+        label = card.locator("td").first.evaluate(
+            "cell => getComputedStyle(cell, '::before').content")
+        assert label == '"1. Udfordring"'  # each module under its title
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{path} is {width} px wide on a {PHONE['width']} px screen"
