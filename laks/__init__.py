@@ -62,20 +62,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in _security_headers(app).items():
+            response.headers.setdefault(name, value)
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
-        if app.config["LAKS_SECURE_COOKIES"]:
-            # Served over HTTPS only: browsers must never try plain HTTP for a year.
-            response.headers.setdefault("Strict-Transport-Security",
-                                        "max-age=31536000; includeSubDomains")
         return response
+
+    _serve_static_files(app)
 
     from flask_babel import format_date, format_decimal
 
@@ -92,6 +85,41 @@ def create_app(test_config: dict | None = None) -> Flask:
         module_title=lambda key: str(MODULE_TITLES[key]),
     )
     return app
+
+
+def _security_headers(app: Flask) -> dict[str, str]:
+    """The headers every answer carries, static files included."""
+    headers = {
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if app.config["LAKS_SECURE_COOKIES"]:
+        # Served over HTTPS only: browsers must never try plain HTTP for a year.
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+def _serve_static_files(app: Flask) -> None:
+    """Static files under fingerprinted names, compressed and cached for a year
+    (laks.staticfiles): ``url_for('static', filename=...)`` names the fingerprinted file,
+    which WhiteNoise answers before the app sees the request. Not in debug mode, where files
+    change while the server runs and Flask serves them as they are."""
+    if app.debug:
+        return
+    from laks import staticfiles
+
+    built = staticfiles.build_once(Path(app.static_folder), Path(app.instance_path) / "static")
+    names = built.names
+
+    @app.url_defaults
+    def fingerprint(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and values.get("filename") in names:
+            values["filename"] = names[values["filename"]]
+
+    app.wsgi_app = staticfiles.serve(app.wsgi_app, built, app.static_url_path,
+                                     _security_headers(app))
 
 
 def _refuse_unsafe_configuration(app: Flask) -> None:

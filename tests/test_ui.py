@@ -120,9 +120,12 @@ def test_ui_pages_have_no_inline_script_style_or_handlers(client, login, make_us
 
 def test_ui_pages_load_the_design_system_and_the_site_script(client):
     page = client.get("/").get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/static/dkfds/css/dkfds.min.css">' in page
-    assert '<script src="/static/dkfds/js/dkfds.min.js" defer></script>' in page
-    assert '<script src="/static/js/laks.js" defer></script>' in page
+    # Each under its fingerprinted name (laks.staticfiles).
+    assert re.search(r'<link rel="stylesheet" href="/static/dkfds/css/dkfds\.min\.[0-9a-f]{12}'
+                     r'\.css">', page)
+    assert re.search(r'<script src="/static/dkfds/js/dkfds\.min\.[0-9a-f]{12}\.js" defer>'
+                     r'</script>', page)
+    assert re.search(r'<script src="/static/js/laks\.[0-9a-f]{12}\.js" defer></script>', page)
     assert '<a class="skipnav" href="#main-content">Gå til sidens indhold</a>' in page
     assert '<main id="main-content"' in page
 
