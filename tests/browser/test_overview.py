@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from laks.enums import Role
 from tests.browser.helpers import check_page
+from tests.browser.translations import assert_translated
 from tests.overview_support import build_network, read_xlsx
 
 pytestmark = pytest.mark.browser
@@ -91,6 +92,13 @@ def test_browser_observer_downloads_the_totals(page, log_in, network, make_user)
 
     page.goto("/oversigt/venter")
     check_page(page, "overview-needs-observer")
+
+    # In English, no Danish of the interface is left (the files stay Danish).
+    for path in ("/oversigt/", "/oversigt/venter", "/oversigt/tal"):
+        page.goto(f"/sprog/en?next={path}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("The units' progress")
+        check_page(page, "overview-en" + path.replace("/", "-").rstrip("-"), screenshot=False)
+        assert_translated(page, "en")
 
 
 @pytest.mark.parametrize("path", ["/oversigt/", "/oversigt/venter", "/oversigt/tal", "/hjem"])
