@@ -50,6 +50,7 @@ from tests.fuzz_support import (
     WriteWatch,
     check_response,
     cpr_stored,
+    database_snapshot,
     describe,
     hostile,
     label,
@@ -66,8 +67,8 @@ from tests.fuzz_support import (
 
 ROLES = ["anonymous", "observer", "facilitator", "tovholder", "admin"]
 
-#: Mutating rules that no page of the fuzzer's world shows a form for, and why; they are
-#: fuzzed all the same, with junk fields.
+#: Endpoints that change something but that no page of the fuzzer's world shows a form for,
+#: and why (they are fuzzed all the same, with junk fields only). None: every form is found.
 NO_FORM_IN_WORLD: dict[str, str] = {}
 
 QUERIES = ["", "", "", "?next=javascript:fz7q()", "?x=%FF%FE", "?id=99999999999999999999",
@@ -403,7 +404,7 @@ def fuzz_rule(world: World, actor: Actor, rule, target: FormFields | None, error
     values = hostile(world.field_ids)
     urls = url_strategy(rule, world.fills_for(rule), world.depends)
     other_id = world.team.other_unit.id
-    state = {"baseline": unit_snapshot(other_id), "sent": []}
+    state = {"baseline": unit_snapshot(other_id), "sent": [], "count": 0}
     methods = sorted(rule.methods & MUTATING)
 
     def unchanged():
@@ -445,46 +446,106 @@ def fuzz_rule(world: World, actor: Actor, rule, target: FormFields | None, error
         response.get_data()
         response.close()
         state["sent"].append(what)
+        state["count"] += 1
         check_response(response, errors.records, what)
         if aimed_at_other:
             state["baseline"], state["sent"] = unit_snapshot(other_id), []
 
     example()
     unchanged()
-    return len(state["sent"])
+    return state["count"]
+
+
+def test_fuzz_targets_are_every_rule_that_changes_something(app):
+    every = {label(rule) for rule in app.url_map.iter_rules()
+             if set(rule.methods) - {"GET", "HEAD", "OPTIONS"}}
+    assert {label(rule) for rule in mutating_rules(app)} == every
+    assert len(every) > 50  # the app's own map, not an empty one
+    assert set(NO_FORM_IN_WORLD) <= every
 
 
 def test_fuzz_every_endpoint_as_every_role(app, world, error_log):
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     people = actors(app, world)
     forms = discover_forms(app, world, people, error_log)
+    rules = mutating_rules(app)
+    unfilled = sorted(f"{label(rule)}: {name}" for rule in rules
+                      for name in rule.arguments - set(rule.defaults or {})
+                      if name not in world.fills_for(rule))
+    assert not unfilled, "say in build_world what these URL arguments name"
+    formless = [label(rule) for rule in rules
+                if label(rule) not in forms and label(rule) not in NO_FORM_IN_WORLD]
+    assert not formless, "give the world what shows these forms, or say why in NO_FORM_IN_WORLD"
     discovered = time.monotonic()
     sent_cpr: set[str] = set()
-    sent = 0
-    rules = mutating_rules(app)
+    sent: dict[tuple[str, str], int] = {}
     watch = WriteWatch(db.engine)
     plan = [(role, rules) for role in ROLES] + [
         (role, public_rules(app, rules)) for role in ("signing-in", "setting-up")]
     for role, targets in plan:
         for rule in targets:
             before = set(sent_cpr)
-            sent += fuzz_rule(world, people[role], rule, forms.get(label(rule)), error_log,
-                              sent_cpr)
+            sent[role, label(rule)] = fuzz_rule(world, people[role], rule,
+                                                forms.get(label(rule)), error_log, sent_cpr)
             if watch.may_hold(sent_cpr - before):
                 assert not cpr_stored(sent_cpr - before), \
                     f"a CPR number is stored after {role}: {label(rule)}"
     watch.close()
     fuzzed = time.monotonic()
-    print("NO FORM:", [label(r) for r in rules if label(r) not in forms])
-    # What was stored is shown safely: on every page, to those who see the most, and as
-    # markdown wherever laks renders it.
+    assert all(sent.get((role, label(rule))) for role in ROLES for rule in rules)
+    # What was stored is shown safely: on every page, to the admin (who sees every unit) and
+    # the tovholder (who sees their own units' pages as staff do), and as markdown wherever
+    # laks renders it.
     crawl(app, world, people["admin"], error_log, how=("own", "other"))
     crawl(app, world, people["tovholder"], error_log)
-    crawl(app, world, people["facilitator"], error_log)
     for table, text in stored_strings():
         if MARK in text:
             assert not scripts_in(str(render_markdown(text))), (table, text[:200])
     assert not cpr_stored(sent_cpr)
-    print(f"{sent} requests to {len(rules)} endpoints as {len(plan)} roles; "
+    print(f"{sum(sent.values())} requests to {len(rules)} endpoints as {len(plan)} roles; "
           f"{len(sent_cpr)} CPR numbers; forms read in {discovered - started:.1f} s, fuzzed "
-          f"in {fuzzed - discovered:.1f} s, pages checked in {time.monotonic() - fuzzed:.1f} s")
+          f"in {fuzzed - discovered:.1f} s, pages checked in {time.monotonic() - fuzzed:.1f} s; "
+          f"{time.process_time() - cpu:.1f} s of CPU")
+
+
+def test_fuzz_csrf_token_missing_foreign_or_old_is_refused(app, world, error_log):
+    """Every endpoint that changes something, with its form as the page fills it, from the
+    network admin, the tovholder and an anonymous visitor: without a token, with a valid
+    token of another session, with the person's own token from before they logged in again,
+    and with a forged one – a 400 and nothing changed."""
+    people = actors(app, world)
+    forms = discover_forms(app, world, people, error_log)
+    stranger = app.test_client()
+    foreign = stranger.csrf_token()
+    old = {}
+    for role in ("admin", "tovholder"):
+        old[role] = people[role].csrf_token()
+        people[role].sign_in()  # a new session, with a new token
+        assert people[role].csrf_token() != old[role]
+    before = database_snapshot()
+    refused = 0
+    for rule in mutating_rules(app):
+        target = forms.get(label(rule), FormFields())
+        pairs = [(name, sorted(values)[0] if values else "")
+                 for name, values in sorted(target.values.items())]
+        path = fillings(world, rule, "own")[0]
+        for role in ("admin", "tovholder", "anonymous"):
+            actor = people[role]
+            tokens = {"none": None, "another session's": foreign, "forged": "x" * 40,
+                      "from before logging in again": old.get(role)}
+            for how, token in tokens.items():
+                if how == "from before logging in again" and token is None:
+                    continue
+                actor.ensure()
+                kwargs = request_kwargs(pairs, "form", token or "", target.files)
+                if token is None:
+                    kwargs["data"] = kwargs["data"].split(b"&", 1)[1] if pairs else b""
+                error_log.records.clear()
+                for method in sorted(rule.methods & MUTATING):
+                    response = actor.client.open(path, method=method, **kwargs)
+                    what = f"{role}, token {how}: {method} {path}"
+                    check_response(response, error_log.records, what)
+                    assert response.status_code == 400, what
+                    refused += 1
+        assert database_snapshot() == before, f"{label(rule)} changed something"
+    print(f"{refused} requests refused")

@@ -3,6 +3,7 @@ own: the smallest request that showed it."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -33,3 +34,30 @@ def test_fuzz_found_a_json_comment_is_not_stored(client, login, team):
     assert db.session.query(ModuleComment).count() == 0
     # The same comment as a form is taken, as before.
     assert client.post(url, data={"body": "Som formular"}).status_code == 302
+
+
+def _chunked(client, url: str, body: bytes):
+    """``body`` sent in chunks, as a server that reads chunked bodies hands it on: no
+    Content-Length to check beforehand."""
+    return client.post(url, input_stream=io.BytesIO(body), csrf=False,
+                       content_type="application/x-www-form-urlencoded",
+                       headers={"Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_fuzz_found_a_chunked_body_over_the_limit_is_refused_not_cut(client, login, team):
+    # Werkzeug read a chunked body up to the 2 MB limit and stopped there without a word:
+    # the form was taken, cut short.
+    login(team.facilitator)
+    url = f"/enheder/{team.unit.id}/moduler/udfordring/kommentarer"
+    token = client.csrf_token().encode()
+    response = _chunked(client, url, b"csrf_token=" + token + b"&body=Hej&pad="
+                        + b"x" * (2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "større, end laks tager imod" in response.get_data(as_text=True)
+    assert db.session.query(ModuleComment).count() == 0
+    # A chunked body within the limit is read whole.
+    response = _chunked(client, url, b"csrf_token=" + token + b"&pad=" + b"x" * 1_000_000
+                        + b"&body=Hele+teksten")
+    assert response.status_code == 302
+    assert [c.body for c in db.session.query(ModuleComment)] == ["Hele teksten"]

@@ -8,6 +8,7 @@ page is closed until someone decides who may see it.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -91,6 +92,26 @@ def _refuse_json_body() -> None:
         abort(400)
 
 
+class WholeBody:
+    """WSGI middleware: a body sent in chunks has no Content-Length to hold against
+    MAX_CONTENT_LENGTH, and Werkzeug reads such a body only up to the limit – silently
+    cutting the form short. It is read first (at most the limit and one byte) and passed on
+    with its length, so that one over the limit gets the 413 of any other large body."""
+
+    def __init__(self, app: Flask):
+        self.app, self.wsgi_app = app, app.wsgi_app
+
+    def __call__(self, environ, start_response):
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and environ.get("wsgi.input_terminated") \
+                and environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            body = environ["wsgi.input"].read(limit + 1)
+            environ = {**environ, "wsgi.input": io.BytesIO(body),
+                       "CONTENT_LENGTH": str(len(body))}
+            del environ["HTTP_TRANSFER_ENCODING"]
+        return self.wsgi_app(environ, start_response)
+
+
 def register(app: Flask) -> None:
     from laks.views import (
         admin,
@@ -141,6 +162,7 @@ def register(app: Flask) -> None:
     app.before_request(_deny_undeclared)
     app.before_request(_refuse_nul_in_query)
     app.before_request(_refuse_json_body)
+    app.wsgi_app = WholeBody(app)
     from laks.views import access_log  # views of a unit's data from outside it; refusals
 
     access_log.register(app)
