@@ -133,7 +133,8 @@ def audit_csv():
         yield "\ufeff" + _csv_line(header)
         for batch in audit_log.export_rows(filters):
             yield "".join(_csv_line([
-                row.event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                row.event.at.astimezone(zone).replace(tzinfo=None).isoformat(
+                    sep=" ", timespec="seconds"),
                 row.event.actor.name if row.event.actor else _("system")
                 if row.event.ip_address is None else _("not logged in"),
                 row.event.actor.email if row.event.actor else "",
