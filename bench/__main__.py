@@ -45,6 +45,7 @@ class Row:
     seconds: float
     statements: int | None = None
     kind: str = ""  # "overview", "module", "hello", …
+    cpu_ms: float | None = None  # the server's CPU time per request
 
     @property
     def median(self) -> float:
@@ -66,9 +67,10 @@ class Runner:
         self.pool = ProcessPoolExecutor(max_workers=args.clients, mp_context=get_context("spawn"))
         self.rows: list[Row] = []
 
-    def run(self, name: str, base: str, path: str, *, session: http.Session | None = None,
+    def run(self, name: str, server, path: str, *, session: http.Session | None = None,
             kind: str = "", headers: dict | None = None) -> Row:
         """GET ``path`` from every client at once; the statements of one request first."""
+        base = server.url
         statements = None
         if session is not None:
             status, answer, _body = session.request("GET", path, headers=headers)
@@ -80,17 +82,22 @@ class Runner:
         futures = [self.pool.submit(http.load, base, "GET", path, cookies, None, headers,
                                     start_at, self.args.warm_up, self.args.seconds)
                    for _ in range(self.args.clients)]
-        latencies, failures = [], 0
+        time.sleep(max(0.0, start_at + self.args.warm_up - time.time()))
+        cpu_before = server.cpu_seconds()
+        latencies, failures, sent = [], 0, 0
         for future in futures:
-            measured, failed, _count = future.result()
+            measured, failed, count = future.result()
             latencies += measured
             failures += failed
+            sent += count
+        cpu_after = server.cpu_seconds()
         row = Row(name, self.args.clients, latencies, failures, self.args.seconds, statements,
-                  kind)
+                  kind, _per_request(cpu_before, cpu_after, sent))
         self.rows.append(row)
         return row
 
-    def autosave(self, name: str, session: http.Session, path: str, form: dict) -> Row:
+    def autosave(self, name: str, server, session: http.Session, path: str, form: dict
+                 ) -> Row:
         """Autosave one module again and again from one client, as one person typing."""
         page = path.rsplit("/autosave", 1)[0]
         token = session.csrf_token(page)
@@ -98,7 +105,7 @@ class Runner:
         version = int(form["version"])
         stop_at = time.time() + self.args.warm_up + self.args.seconds
         measure_from = time.time() + self.args.warm_up
-        n = 0
+        n, cpu_before = 0, None
         while time.time() < stop_at:
             n += 1
             sent = {**form, "version": str(version), "csrf_token": token,
@@ -110,11 +117,21 @@ class Runner:
                 raise RuntimeError(f"autosave {path}: {status} {body[:200]!r}")
             version = int(re.search(rb'"version":\s*(\d+)', body).group(1))
             if time.time() >= measure_from:
+                if cpu_before is None:
+                    cpu_before = server.cpu_seconds()
+                    continue  # measured from the next one, with the CPU clock
                 latencies.append(took)
                 statements = max(statements, int(answer.get(HEADER, 0)))
-        row = Row(name, 1, latencies, failures, self.args.seconds, statements, "autosave")
+        cpu = _per_request(cpu_before, server.cpu_seconds(), len(latencies))
+        row = Row(name, 1, latencies, failures, self.args.seconds, statements, "autosave", cpu)
         self.rows.append(row)
         return row
+
+
+def _per_request(before: float | None, after: float | None, requests: int) -> float | None:
+    if before is None or after is None or not requests:
+        return None
+    return (after - before) * 1000 / requests
 
 
 def _form(answers: dict, version: int) -> dict:
@@ -176,10 +193,11 @@ def main() -> None:
     runner = Runner(args)
     runner.pool.submit(time.sleep, 0).result()  # start the client processes before timing
     settings = dict(env=env, workers=args.workers, threads=args.threads)
-    with serve("bench.hello:app", **settings) as base:
-        hello = runner.run("hello world (Flask)", base, "/", kind="hello")
+    with serve("bench.hello:app", **settings) as server:
+        hello = runner.run("hello world (Flask)", server, "/", kind="hello")
 
-    with serve("bench.wsgi:app", **settings) as base:
+    with serve("bench.wsgi:app", **settings) as server:
+        base = server.url
         people = {}
         for role, email, password in (("admin", data.admin_email, DEMO_PASSWORD),
                                       ("facilitator", data.facilitator_email, DEMO_PASSWORD),
@@ -187,46 +205,65 @@ def main() -> None:
                                       ("staff", data.staff_email, PASSWORD)):
             people[role] = http.Session(base)
             people[role].log_in(email, password)
+        everyone = f"{data.units} units"
         overviews = [
-            (f"admin home /hjem ({data.units} units)", "admin", "/hjem"),
-            (f"facilitator home ({args.units + 9} units)", "facilitator", "/hjem"),
-            (f"observer home ({data.units} units)", "observer", "/hjem"),
-            (f"programme page ({args.units + 5} units)", "admin",
+            (f"admin home /hjem ({everyone})", "admin", "/hjem"),
+            (f"facilitator home /hjem ({data.facilitator_units} units)", "facilitator",
+             "/hjem"),
+            (f"observer home /hjem ({everyone})", "observer", "/hjem"),
+            (f"programme page ({data.programme_units} units)", "admin",
              f"/programmer/{data.programme_id}"),
+            (f"matrix /oversigt/, admin ({everyone})", "admin", "/oversigt/"),
+            (f"matrix /oversigt/, facilitator ({data.facilitator_units} units)",
+             "facilitator", "/oversigt/"),
+            (f"needs /oversigt/venter, admin ({everyone})", "admin", "/oversigt/venter"),
+            (f"needs /oversigt/venter, facilitator ({data.facilitator_units} units)",
+             "facilitator", "/oversigt/venter"),
+            (f"totals /oversigt/tal, observer ({everyone})", "observer", "/oversigt/tal"),
         ]
         for name, role, path in overviews:
-            runner.run(name, base, path, session=people[role], kind="overview")
-        runner.run("unit page", base, f"/enheder/{data.small_unit_id}", session=people["staff"])
+            runner.run(name, server, path, session=people[role], kind="overview")
+        runner.run("unit page (staff)", server, f"/enheder/{data.small_unit_id}",
+                   session=people["staff"])
+        runner.run("unit at a glance (facilitator)", server, f"/enheder/{data.small_unit_id}",
+                   session=people["facilitator"])
         small = f"/enheder/{data.small_unit_id}/moduler/handleplan"
         large = f"/enheder/{data.large_unit_id}/moduler/handleplan"
-        module = runner.run("module page: Handleplan, 5 revisions", base, small,
+        module = runner.run("module page: Handleplan, 5 revisions", server, small,
                             session=people["staff"], kind="module")
-        module_large = runner.run("module page: Handleplan, 500 revisions", base, large,
+        module_large = runner.run("module page: Handleplan, 500 revisions", server, large,
                                   session=people["staff"], kind="module-large")
-        saves = runner.autosave("autosave: Handleplan, 5 revisions", people["staff"],
+        saves = runner.autosave("autosave: Handleplan, 5 revisions", server, people["staff"],
                                 f"{small}/autosave", forms[data.small_unit_id])
-        saves_large = runner.autosave("autosave: Handleplan, 500 revisions", people["staff"],
+        saves_large = runner.autosave("autosave: Handleplan, 500 revisions", server,
+                                      people["staff"],
                                       f"{large}/autosave", forms[data.large_unit_id])
         _status, _headers, page = people["staff"].request("GET", small)
         css = _stylesheet(page.decode())
-        runner.run("stylesheet laks.css (brotli)", base, css,
+        runner.run("stylesheet laks.css (brotli)", server, css,
                    headers={"Accept-Encoding": "br, gzip"}, kind="static")
     runner.pool.shutdown()
 
     backend = url.split(":", 1)[0].split("+", 1)[0]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\nlaks request benchmark – {backend}, {data.units} units, gunicorn "
           f"{' '.join(gunicorn_args(args.workers, args.threads))}, {args.clients} clients, "
-          f"{args.warm_up:g} s warm-up + {args.seconds:g} s per row, {os.cpu_count()} cores, "
-          f"set-up {setup_s:.1f} s\n")
-    print(f"| {'request':<44} | {'clients':>7} | {'median ms':>9} | {'p95 ms':>7} | "
-          f"{'req/s':>7} | {'of hello':>8} | {'SQL':>4} |")
-    print(f"|{'-' * 46}|{'-' * 9}:|{'-' * 10}:|{'-' * 8}:|{'-' * 8}:|{'-' * 9}:|{'-' * 5}:|")
+          f"{args.warm_up:g} s warm-up + {args.seconds:g} s per row, {os.cpu_count()} cores "
+          f"(load average now {load}), set-up {setup_s:.1f} s\n")
+    print(f"| {'request':<50} | {'median ms':>9} | {'p95 ms':>7} | {'req/s':>7} | "
+          f"{'of hello':>8} | {'CPU ms':>6} | {'SQL':>4} |")
+    print(f"|{'-' * 52}|{'-' * 10}:|{'-' * 8}:|{'-' * 8}:|{'-' * 9}:|{'-' * 7}:|{'-' * 5}:|")
     for row in runner.rows:
         share = f"{row.per_second / hello.per_second:.1%}"
         statements = "" if row.statements is None else str(row.statements)
-        failed = f" ({row.failures} failed)" if row.failures else ""
-        print(f"| {row.name + failed:<44} | {row.clients:>7} | {row.median:>9.1f} | "
-              f"{row.p95:>7.1f} | {row.per_second:>7.1f} | {share:>8} | {statements:>4} |")
+        cpu = "" if row.cpu_ms is None else f"{row.cpu_ms:.1f}"
+        name = row.name + (f" ({row.failures} failed)" if row.failures else "") + (
+            " ¹" if row.clients == 1 else "")
+        print(f"| {name:<50} | {row.median:>9.1f} | {row.p95:>7.1f} | {row.per_second:>7.1f} | "
+              f"{share:>8} | {cpu:>6} | {statements:>4} |")
+    print("\nCPU ms: the server's CPU time per request (its workers' user and system time over "
+          "the measured requests), which other work on the machine does not inflate. "
+          "¹ one client.")
 
     print("\nTargets:")
     for row in runner.rows:
@@ -234,13 +271,17 @@ def main() -> None:
             verdict = "met" if row.p95 < OVERVIEW_P95_MS else "MISSED"
             print(f"- {row.name}: p95 {row.p95:.0f} ms < {OVERVIEW_P95_MS} ms – {verdict}")
     share = module.per_second / hello.per_second
-    print(f"- module page: {share:.1%} of hello world's requests per second "
+    by_cpu = (f"; by CPU time per request {hello.cpu_ms / module.cpu_ms:.1%}"
+              if module.cpu_ms and hello.cpu_ms else "")
+    print(f"- module page: {share:.1%} of hello world's requests per second{by_cpu} "
           f"(target {MODULE_SHARE:.0%}) – {'met' if share >= MODULE_SHARE else 'MISSED'}")
     for label, few, many in (("module page", module, module_large),
                              ("autosave", saves, saves_large)):
         met = few.statements == many.statements and many.median < few.median * 1.25
+        cpu = (f", CPU {many.cpu_ms:.1f} vs {few.cpu_ms:.1f} ms"
+               if many.cpu_ms is not None and few.cpu_ms is not None else "")
         print(f"- {label} with 500 revisions vs 5: median {many.median:.1f} vs {few.median:.1f}"
-              f" ms ({many.median / few.median:.2f}×), SQL {many.statements} vs "
+              f" ms ({many.median / few.median:.2f}×){cpu}, SQL {many.statements} vs "
               f"{few.statements} – {'met' if met else 'MISSED'}")
 
 

@@ -59,6 +59,8 @@ class BenchData:
     programme_id: int
     staff_email: str  # a member of both history units
     facilitator_email: str  # facilitates every bench unit
+    facilitator_units: int
+    programme_units: int  # units of the bench units' programme
     admin_email: str
     observer_email: str
 
@@ -212,6 +214,9 @@ def build(units: int = 1000) -> BenchData:
     _insert(ModuleComment, comments)
     db.session.commit()
     return BenchData(
+        facilitator_units=db.session.query(Membership).filter_by(
+            user_id=facilitator.id).count(),
+        programme_units=db.session.query(Unit).filter_by(programme_id=programme.id).count(),
         units=db.session.query(Unit).count(), unit_id=unit_ids[2], small_unit_id=unit_ids[0],
         large_unit_id=unit_ids[1], programme_id=programme.id,
         staff_email="bench0000@example.org", facilitator_email=facilitator.email,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from laks.due import due_dates_apply, is_overdue
 from laks.enums import (
@@ -99,10 +99,13 @@ class Step:
 
 
 def unit_modules(unit_ids: list[int]) -> dict[tuple[int, str], UnitModule]:
-    """Every saved UnitModule of the given units, by (unit id, module key); one query."""
+    """Every saved UnitModule of the given units, by (unit id, module key); one query.
+    The answers are not read (steps need states and dates; answers are the bulk of a row):
+    a caller that wants them gets them loaded on first use."""
     if not unit_ids:
         return {}
-    rows = db.session.scalars(select(UnitModule).where(UnitModule.unit_id.in_(unit_ids)))
+    rows = db.session.scalars(select(UnitModule).where(UnitModule.unit_id.in_(unit_ids))
+                              .options(defer(UnitModule.answers)))
     return {(um.unit_id, um.module_key): um for um in rows}
 
 

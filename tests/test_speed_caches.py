@@ -4,8 +4,11 @@ classes (one per definition and language, bounded)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import yaml
+from flask import render_template_string
 from flask_babel import force_locale
 
 from laks import rendering
@@ -100,3 +103,18 @@ def test_speed_the_form_classes_kept_are_bounded(app, monkeypatch):
             data["sections"][0]["questions"][0]["label"]["da"] = f"Spørgsmål {n}"
             module_forms.build_module_form(parse_module(data))
         assert len(module_forms._form_classes) == 3
+
+
+def test_speed_words_and_moments_follow_the_language_of_the_moment(app):
+    """The templates' translations and formatted moments are found once per request and
+    remembered – per language and time zone, so a block in another language (a mail in the
+    recipient's) gets its own."""
+    moment = datetime(2026, 11, 25, 22, 27, tzinfo=UTC)
+    template = "{{ _('Save draft') }} | {{ format_moment(m) }} | {{ format_date(d, 'long') }}"
+    with app.test_request_context():
+        seen = []
+        for locale in ("da", "en_GB", "da", "en_GB"):
+            with force_locale(locale):
+                seen.append(render_template_string(template, m=moment, d=moment.date()))
+    assert seen[0] == seen[2] == "Gem kladde | 25. nov. 2026 kl. 23.27 | 25. november 2026"
+    assert seen[1] == seen[3] == "Save draft | 25 Nov 2026, 23:27 | 25 November 2026"
