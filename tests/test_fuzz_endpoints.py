@@ -19,8 +19,10 @@ import logging
 import re
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import pyotp
 import pytest
@@ -65,6 +67,8 @@ from tests.fuzz_support import (
     url_strategy,
 )
 
+#: How laks answered the fuzzer, by role and status (printed, for a reader of the run).
+STATUSES: Counter = Counter()
 ROLES = ["anonymous", "observer", "facilitator", "tovholder", "admin"]
 
 #: Endpoints that change something but that no page of the fuzzer's world shows a form for,
@@ -72,7 +76,8 @@ ROLES = ["anonymous", "observer", "facilitator", "tovholder", "admin"]
 NO_FORM_IN_WORLD: dict[str, str] = {}
 
 QUERIES = ["", "", "", "?next=javascript:fz7q()", "?x=%FF%FE", "?id=99999999999999999999",
-           "?q=%3Cscript%3Efz7q()%3C/script%3E", "?next=//evil.example/", "?a=1&a=2&a[]=3"]
+           "?q=%3Cscript%3Efz7q()%3C/script%3E", "?next=//evil.example/", "?a=1&a=2&a[]=3",
+           "?q=0101901234&enhed=010190-1234"]
 
 
 # --- the world ---------------------------------------------------------------------------------
@@ -430,12 +435,12 @@ def fuzz_rule(world: World, actor: Actor, rule, target: FormFields | None, error
         for name in data.draw(st.lists(st.sampled_from(JUNK_FIELDS), max_size=2, unique=True)):
             pairs.append((name, data.draw(values)))
         encoding = data.draw(st.sampled_from(
-            ["form", "form", "form", "raw", "multipart", "json", "json-wrong"]))
+            ["form"] * 6 + ["raw", "multipart", "multipart", "json", "json-wrong"]))
         query = data.draw(st.sampled_from(QUERIES))
         method = data.draw(st.sampled_from(methods))
-        for _name, value in pairs:
+        for value in [v for _name, v in pairs] + unquote(path + query).split("/"):
             if isinstance(value, str) and looks_like_cpr(value):
-                sent_cpr.add(re.sub(r"[^0-9]", "", value))
+                sent_cpr.update(re.findall(r"[0-9]{10}", re.sub(r"[^0-9&]", "", value)))
         what = f"{actor.role}: " + describe(method, path + query, pairs, encoding)
         aimed_at_other = actor.role == "admin" and how == "other"
         if aimed_at_other:
@@ -447,6 +452,7 @@ def fuzz_rule(world: World, actor: Actor, rule, target: FormFields | None, error
         response.close()
         state["sent"].append(what)
         state["count"] += 1
+        STATUSES[actor.role, response.status_code] += 1
         check_response(response, errors.records, what)
         if aimed_at_other:
             state["baseline"], state["sent"] = unit_snapshot(other_id), []
@@ -506,6 +512,7 @@ def test_fuzz_every_endpoint_as_every_role(app, world, error_log):
           f"{len(sent_cpr)} CPR numbers; forms read in {discovered - started:.1f} s, fuzzed "
           f"in {fuzzed - discovered:.1f} s, pages checked in {time.monotonic() - fuzzed:.1f} s; "
           f"{time.process_time() - cpu:.1f} s of CPU")
+    print(sorted(STATUSES.items()))
 
 
 def test_fuzz_csrf_token_missing_foreign_or_old_is_refused(app, world, error_log):

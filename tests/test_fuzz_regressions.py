@@ -7,9 +7,11 @@ import io
 import json
 
 import pytest
+from sqlalchemy import select
 
 from laks.extensions import db
-from laks.models import ModuleComment
+from laks.models import AuditEvent, ModuleComment
+from laks.privacy import looks_like_cpr
 
 
 @pytest.mark.parametrize("body", ["[]", '[["email", "a@b.dk", "x"]]', '"tekst"', "1", "null",
@@ -61,3 +63,21 @@ def test_fuzz_found_a_chunked_body_over_the_limit_is_refused_not_cut(client, log
                         + b"&body=Hele+teksten")
     assert response.status_code == 302
     assert [c.body for c in db.session.query(ModuleComment)] == ["Hele teksten"]
+
+
+@pytest.mark.parametrize("who", ["observer", "anonymous"])
+def test_fuzz_found_a_cpr_number_in_an_address_is_not_logged(client, login, team, who):
+    # The access log kept the address of a refused request as it was sent: with a CPR
+    # number in it, the number was stored.
+    if who == "observer":
+        login(team.observer)
+    base = f"/enheder/{team.unit.id}/afproevning/maalinger"
+    assert client.post(f"{base}/010190-1234/punkter").status_code in (302, 403)
+    assert client.post(f"{base}/01/01/90/1234/punkter").status_code in (302, 403, 404)
+    assert client.post(f"{base}/m-fremmoede/punkter").status_code in (302, 403)
+    paths = [e.details["path"] for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "access.refused")
+        .order_by(AuditEvent.id))]
+    assert paths[0] == f"{base}/…/punkter"
+    assert paths[-1] == f"{base}/m-fremmoede/punkter"
+    assert not any(looks_like_cpr(path) for path in paths)

@@ -34,6 +34,7 @@ from laks.audit import record
 from laks.enums import Role
 from laks.extensions import db
 from laks.models import Unit
+from laks.privacy import looks_like_cpr
 
 #: ``g`` keys: the action and object the guard checked; why a request was refused when its
 #: status does not say (see :func:`refused`); whether the session holds uncommitted writes.
@@ -85,6 +86,16 @@ def _is_outside_view(response: Response, action: str | None, unit: Unit | None) 
     return not (current_user.role == Role.STAFF and unit.id in current_user.unit_ids)
 
 
+def _path() -> str:
+    """The page's address as the log keeps it. laks stores no CPR number, not even one
+    typed into an address: a part of it that looks like one is kept as "…"."""
+    path = request.path[:PATH_LENGTH]
+    if not looks_like_cpr(path):
+        return path
+    path = "/".join("…" if looks_like_cpr(part) else part for part in path.split("/"))
+    return "…" if looks_like_cpr(path) else path
+
+
 def _log_access(response: Response) -> Response:
     action, obj = g.get(GUARDED) or (None, None)
     unit = _unit_of(obj)
@@ -95,7 +106,7 @@ def _log_access(response: Response) -> Response:
     # What the event names is read before a rollback would expire it.
     unit_id = unit.id if unit is not None else None
     actor = current_user._get_current_object() if current_user.is_authenticated else None
-    details = {"path": request.path[:PATH_LENGTH]}
+    details = {"path": _path()}
     if isinstance(getattr(obj, "module_key", None), str):
         details["module"] = obj.module_key
     try:
