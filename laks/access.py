@@ -150,6 +150,9 @@ RULES: dict[str, Rule] = {
     # A unit's progress on the IHI scale: a facilitator of the unit and the network admin
     # score it; everyone who sees the unit reads the scores.
     "progress.view": _sees_unit,
+    # A test log's measurements as a file, small counts and all: for those who work with
+    # the unit. Observers read the test log with the small-number rule (counts 1–4 as "<5").
+    "testlog.data": is_staff_of_unit | facilitates_unit | is_admin,
     "progress.set": facilitates_unit | is_admin,
     # The module definitions (questions) of the network.
     "definition.edit": is_admin,

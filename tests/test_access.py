@@ -35,6 +35,7 @@ EXPECTED = {
     "module.comment": {"staff_own", "tovholder_own", "facilitator_own", "admin"},
     "progress.view": {"staff_own", "tovholder_own", "facilitator_own", "admin", "observer"},
     "progress.set": {"facilitator_own", "admin"},
+    "testlog.data": {"staff_own", "tovholder_own", "facilitator_own", "admin"},
     "definition.edit": {"admin"},
     "programme.view": {"admin", "observer"},
     "overview.view": {"facilitator_own", "facilitator_other", "admin", "observer"},

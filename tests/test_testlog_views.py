@@ -358,3 +358,26 @@ def test_testlog_deleting_a_measure_needs_the_box_ticked(client, login, team):
     assert deleted.status_code == 302
     answers = stored(team)
     assert not answers["measures"] and key not in answers["points"]
+
+
+def test_testlog_observers_read_small_counts_as_under_five(client, login, team):
+    """An observer reads a unit's test log from outside: counts 1–4 as "<5", as on the
+    programme's overview, and no file of the raw measurements; those who work with the unit
+    see every count."""
+    login(team.tovholder)
+    add_measure(client, team)
+    key = measure_key(team)
+    for day, value in (("2.2.2026", 3), ("9.2.2026", 12)):
+        client.post(f"{base(team)}/maalinger/{key}/punkter",
+                     data={"version": version(team), "date": day, "value": str(value)})
+    client.post("/log-ud")
+    login(team.facilitator)
+    page = client.get(f"{base(team)}/maalinger").get_data(as_text=True)
+    assert "<td>3</td>" in page and "&lt;5" not in page
+    assert client.get(f"{base(team)}/maalinger.csv").status_code == 200
+    client.post("/log-ud")
+    login(team.observer)
+    page = client.get(f"{base(team)}/maalinger").get_data(as_text=True)
+    assert "<td>3</td>" not in page and "&lt;5" in page and "<td>12</td>" in page
+    assert "vises som „&lt;5“" in page and "maalinger.csv" not in page
+    assert client.get(f"{base(team)}/maalinger.csv").status_code == 403

@@ -174,12 +174,15 @@ def _measures_page(unit_module: UnitModule, *, status: int = 200, errors=None,
     user = current_user._get_current_object()
     programme = unit.programme
     shared = service.shared_measures(unit)
-    charts = [measure_chart(m, log.points.get(m["key"], []), log.cycles, public=False)
+    # Those who work with the unit see every count; an observer reads from outside, with
+    # the small-number rule, as on the programme's overview.
+    outside = not can(user, "testlog.data", unit_module)
+    charts = [measure_chart(m, log.points.get(m["key"], []), log.cycles, public=outside)
               for m in [*shared, *log.measures]]
     return render_template(
         "testlog/measures.html", unit=unit, unit_module=unit_module, log=log,
         charts=charts, shared_keys={m["key"] for m in shared},
-        reach=reach_summary(log.reach, public=False),
+        reach=reach_summary(log.reach, public=outside), outside=outside,
         editable=can(user, "module.edit", unit_module),
         step_form=EmptyForm(formdata=None), errors=errors or [], typed=typed or {},
         anchor_for=anchor_for, kinds=checks.KIND_LABELS, better=checks.BETTER_LABELS,
@@ -326,7 +329,7 @@ def delete_measure(unit_module: UnitModule):
 
 
 @bp.get("/maalinger.csv")
-@guard("module.view", load=load_test_log)
+@guard("testlog.data", load=load_test_log)
 def points_csv(unit_module: UnitModule):
     log = service.test_log(unit_module.unit)
     shared = service.shared_measures(unit_module.unit)
