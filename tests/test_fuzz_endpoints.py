@@ -16,11 +16,13 @@ session's, from everyone. What must hold, whatever is sent:
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote
 
@@ -470,6 +472,16 @@ def test_fuzz_targets_are_every_rule_that_changes_something(app):
     assert set(NO_FORM_IN_WORLD) <= every
 
 
+def test_fuzz_readme_says_what_is_fuzzed(app):
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md")
+                      .read_text(encoding="utf-8").split())
+    said = re.search(r"so a new one is fuzzed as soon as it exists; (\d+) today", readme)
+    assert said, "README no longer says how many endpoints are fuzzed"
+    assert int(said.group(1)) == len(mutating_rules(app)), "update the number in README"
+    assert "Three examples for each endpoint and role" in readme
+    assert FUZZ.max_examples == 3 or "LAKS_FUZZ_EXAMPLES" in os.environ
+
+
 def test_fuzz_every_endpoint_as_every_role(app, world, error_log):
     started, cpu = time.monotonic(), time.process_time()
     people = actors(app, world)
@@ -499,6 +511,7 @@ def test_fuzz_every_endpoint_as_every_role(app, world, error_log):
     watch.close()
     fuzzed = time.monotonic()
     assert all(sent.get((role, label(rule))) for role in ROLES for rule in rules)
+    assert sum(sent.values()) >= 2 * len(ROLES) * len(rules)  # examples, not one each
     # What was stored is shown safely: on every page, to the admin (who sees every unit) and
     # the tovholder (who sees their own units' pages as staff do), and as markdown wherever
     # laks renders it.
