@@ -298,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="laks-load-") as name:
         folder = Path(name)
+        load_before = os.getloadavg()[0]  # the machine's other work, for reading the figures
         laks_env = laks_environment(args.database_url, folder)
         print("Migrating and seeding (the demo and the load's programme) …", flush=True)
         _flask(laks_env, "db", "upgrade")
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             db.engine.dispose()
         staff, facilitators, observers = roles_for(args.people, args.units)
         print(f"{args.people} people – {staff} staff in {args.units} units, {facilitators} "
-              f"facilitators, {observers} observers – for {args.seconds:g} s …", flush=True)
+              f"facilitator(s), {observers} observer(s) – for {args.seconds:g} s …", flush=True)
         log = folder / "gunicorn.log"
         with serve(laks_env, log=log) as port:
             record = drive(port, cast, seconds=args.seconds, think=args.think, seed=args.seed)
@@ -321,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(record, verdict, title=(
             f"{args.people} simulated people ({staff} staff in {args.units} units, "
             f"{facilitators} facilitators, {observers} observers), {args.seconds:g} s, "
-            f"laks under gunicorn ({WORKERS} workers) on {database}")))
+            f"laks under gunicorn ({WORKERS} workers) on {database}, {os.cpu_count()} cores; "
+            f"load average {load_before:.1f} at the start")))
         if not verdict.ok:
             for line in record.errors[:20]:
                 print("  ", line)
