@@ -106,12 +106,13 @@ def _changes_requested_at():
             .scalar_subquery())
 
 
-def needs(scope: Scope, filters: Filters, *, today: date | None = None,
+def needs(scope: Scope, filters: Filters, *, lists: bool = True, today: date | None = None,
           now: datetime | None = None) -> Needs:
     """What needs someone in the scope's units that the filters select (programme and
     municipality): the review queue, oldest submission first; the modules waiting on
     changes, oldest request first; the units with overdue modules, the oldest due date
-    first; the units without activity for a month, the quietest first. Ten queries."""
+    first; the units without activity for a month, the quietest first. Ten queries;
+    without ``lists`` (a home page), the counts and the review queue alone: six."""
     today, now = today or date.today(), now or utcnow()
     unit_ids = units_query(scope, filters, today, now)
     units = db.session.scalar(select(func.count()).select_from(unit_ids.subquery()))
@@ -123,13 +124,28 @@ def needs(scope: Scope, filters: Filters, *, today: date | None = None,
         n for state, n in counted.items() if state != ModuleState.NOT_STARTED)
     review = _module_list(scope, filters, today, now, ModuleState.SUBMITTED,
                           func.coalesce(submitted_at(), UnitModule.submitted_at))
-    changes = _module_list(scope, filters, today, now, ModuleState.CHANGES_REQUESTED,
-                           _changes_requested_at())
-
     overdue = overdue_rows(today).where(Unit.id.in_(unit_ids)).subquery()
     overdue_total, overdue_units = db.session.execute(
         select(func.count(), func.count(distinct(overdue.c.unit_id)))
         .select_from(overdue)).one()
+    quiet_ids = units_query(
+        scope, Filters(filters.programme_id, filters.municipality_id, INACTIVE), today, now)
+    inactive_total = db.session.scalar(
+        select(func.count()).select_from(quiet_ids.subquery()))
+    found = Needs(units, states, review, states[ModuleState.SUBMITTED], [],
+                  states[ModuleState.CHANGES_REQUESTED], [], overdue_total, overdue_units,
+                  [], inactive_total)
+    if lists:
+        found.changes = _module_list(scope, filters, today, now,
+                                     ModuleState.CHANGES_REQUESTED, _changes_requested_at())
+        found.overdue = _late(overdue, today)
+        found.inactive = _quiet(quiet_ids)
+    return found
+
+
+def _late(overdue, today: date) -> list[Late]:
+    """The units among ``overdue`` (modules past their due date), the oldest due date
+    first, each with its overdue modules in the modules' order: two queries."""
     oldest = func.min(overdue.c.due_on).label("due_on")
     late = [Late(row.unit_id, row.name, row.municipality, [], row.due_on,
                  (today - row.due_on).days)
@@ -142,29 +158,25 @@ def needs(scope: Scope, filters: Filters, *, today: date | None = None,
                 .order_by(oldest, danish_order(Municipality.name), danish_order(Unit.name))
                 .limit(NEEDS_LIMIT))]
     by_unit = {item.unit_id: item for item in late}
-    for row in db.session.execute(
-            select(overdue.c.unit_id, overdue.c.module_key)
-            .where(overdue.c.unit_id.in_(list(by_unit)))):
+    for row in db.session.execute(select(overdue.c.unit_id, overdue.c.module_key)
+                                  .where(overdue.c.unit_id.in_(list(by_unit)))):
         by_unit[row.unit_id].modules.append(row.module_key)
     for item in late:
         item.modules.sort(key=MODULE_KEYS.index)
+    return late
 
-    quiet_filters = Filters(filters.programme_id, filters.municipality_id, INACTIVE)
-    quiet_ids = units_query(scope, quiet_filters, today, now)
-    inactive_total = db.session.scalar(
-        select(func.count()).select_from(quiet_ids.subquery()))
+
+def _quiet(quiet_ids) -> list[Quiet]:
+    """The units among ``quiet_ids``, the longest without activity first (never first)."""
     activity = last_activity()
-    quiet = [Quiet(row.id, row.name, row.municipality, row.programme, row.at)
-             for row in db.session.execute(
-                 select(Unit.id, Unit.name, Municipality.name.label("municipality"),
-                        Programme.name.label("programme"), activity.c.at)
-                 .join(Municipality, Municipality.id == Unit.municipality_id)
-                 .join(Programme, Programme.id == Unit.programme_id)
-                 .outerjoin(activity, activity.c.unit_id == Unit.id)
-                 .where(Unit.id.in_(quiet_ids))
-                 .order_by(nulls_first(activity.c.at), activity.c.at,
-                           danish_order(Municipality.name), danish_order(Unit.name))
-                 .limit(NEEDS_LIMIT))]
-    return Needs(units, states, review, states[ModuleState.SUBMITTED], changes,
-                 states[ModuleState.CHANGES_REQUESTED], late, overdue_total, overdue_units,
-                 quiet, inactive_total)
+    return [Quiet(row.id, row.name, row.municipality, row.programme, row.at)
+            for row in db.session.execute(
+                select(Unit.id, Unit.name, Municipality.name.label("municipality"),
+                       Programme.name.label("programme"), activity.c.at)
+                .join(Municipality, Municipality.id == Unit.municipality_id)
+                .join(Programme, Programme.id == Unit.programme_id)
+                .outerjoin(activity, activity.c.unit_id == Unit.id)
+                .where(Unit.id.in_(quiet_ids))
+                .order_by(nulls_first(activity.c.at), activity.c.at,
+                          danish_order(Municipality.name), danish_order(Unit.name))
+                .limit(NEEDS_LIMIT))]

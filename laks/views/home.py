@@ -40,7 +40,7 @@ def index():
         return render_template(
             "home/facilitator.html",
             matrix=overview.matrix_page(scope, overview.Filters(), 1),
-            needs=overview_needs.needs(scope, overview.Filters()), **context)
+            needs=overview_needs.needs(scope, overview.Filters(), lists=False), **context)
     tallies = {p.programme_id: p for p in overview_totals.totals(overview.Filters(), reach=False)}
     return render_template(
         f"home/{user.role.value}.html",
