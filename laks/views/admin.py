@@ -39,7 +39,10 @@ bp = Blueprint("admin", __name__)
 
 
 def load_programme(programme_id: int) -> Programme:
-    return db.get_or_404(Programme, programme_id)
+    # The programme page lists its units by title (municipality and name): loaded at once,
+    # not one query per municipality.
+    return db.get_or_404(Programme, programme_id, options=[
+        selectinload(Programme.units).selectinload(Unit.municipality)])
 
 
 @bp.route("/programmer/<id:programme_id>")

@@ -60,9 +60,10 @@ def _base_version(form) -> int:
 
 
 #: The newest steps of the timeline and messages of the discussion a module page shows; the
-#: whole history is one link away (``?historik=alle``), so a long one never slows the page.
-STEPS_SHOWN = 10
-COMMENTS_SHOWN = 20
+#: whole history is one link away (``?historik=alle``), so a long one costs the page no more
+#: than a short one.
+STEPS_SHOWN = 5
+COMMENTS_SHOWN = 5
 
 
 def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=None,
