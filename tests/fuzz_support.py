@@ -5,7 +5,7 @@ PUT, PATCH or DELETE (:func:`mutating_rules`), so a new endpoint is fuzzed the d
 added. Its URL is filled with an object of the signed-in person's own unit, another unit's,
 or an odd id (:func:`url_strategy`); its fields are the ones its form has on the pages that
 show it, read with html.parser (:func:`discover_forms`), plus junk fields; their values are
-hostile (:data:`hostile`). What every answer must satisfy is :func:`check_response`; what
+hostile (:func:`hostile`). What every answer must satisfy is :func:`check_response`; what
 the database must satisfy, :func:`unit_snapshot` and :func:`stored_strings`.
 """
 
@@ -415,8 +415,9 @@ def _digits(text: str) -> str:
     read again and again, and most of its texts do not change."""
     found = _DIGITS.get(text)
     if found is None:
-        found = _DIGITS[text] = re.sub(r"[^0-9]", "", normalise(text)) \
-            if re.search(r"\d", text) else ""
+        found = re.sub(r"[^0-9]", "", normalise(text)) if re.search(r"\d", text) else ""
+        if len(text) < 10_000:  # the fuzzer's huge texts are not kept
+            _DIGITS[text] = found
     return found
 
 
