@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import zlib
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -46,23 +47,32 @@ class Raw:
     def __call__(self, method: str, path: str, body: bytes | None = None,
                  content_type: str = "application/x-www-form-urlencoded", *,
                  chunked: bool = False) -> tuple[int, bytes]:
+        """(status, body); status 0 when laks closed the connection before it had all of a
+        body it refused (as a server may, rather than read megabytes it will not use)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         headers = {"Cookie": f"session={self.cookie}"} if self.cookie else {}
         if body is not None:
             headers["Content-Type"] = content_type
-        if chunked:
-            size = 64 * 1024
-            chunks = (body[i:i + size] for i in range(0, len(body), size))
-            conn.request(method, path, body=chunks, headers=headers, encode_chunked=True)
-        else:
-            conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        text = response.read()
+        try:
+            if chunked:
+                size = 64 * 1024
+                chunks = (body[i:i + size] for i in range(0, len(body), size))
+                conn.request(method, path, body=chunks, headers=headers, encode_chunked=True)
+            else:
+                conn.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # laks answered before the body was sent: read what it said
+        try:
+            response = conn.getresponse()
+            text = response.read()
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            return 0, b""
+        finally:
+            conn.close()
         for header in response.headers.get_all("Set-Cookie") or []:
             match = re.match(r"session=([^;]*)", header)
             if match:
                 self.cookie = match.group(1) or None
-        conn.close()
         return response.status, text
 
     def token(self) -> bytes:
@@ -157,7 +167,7 @@ def test_fuzz_http_raw_bodies_under_gunicorn(app, gunicorn, team):
     port, log = gunicorn
     anonymous, tovholder = Raw(port), Raw(port, team.tovholder.email)
     other = unit_snapshot(team.other_unit.id)
-    sent = 0
+    sent, oversized = 0, Counter()
     for rule in mutating_rules(app):
         path = filled(rule, team)
         sent += fuzz_over_http(anonymous, rule, path) + fuzz_over_http(tovholder, rule, path)
@@ -166,8 +176,11 @@ def test_fuzz_http_raw_bodies_under_gunicorn(app, gunicorn, team):
             status, _ = tovholder(sorted(rule.methods & MUTATING)[0], path, big,
                                   chunked=chunked)
             sent += 1
-            assert status == 413, (status, label(rule), "chunked" if chunked else "")
+            oversized[status] += 1
+            assert status in (413, 0), (status, label(rule), "chunked" if chunked else "")
     assert unit_snapshot(team.other_unit.id) == other
     text = log.read_text(errors="replace")
     assert "Traceback" not in text and "Exception on" not in text, text[-3000:]
-    print(f"{sent} requests over HTTP")
+    # Most bodies over the limit get laks' page; a few see the connection closed first.
+    assert oversized[413] > oversized[0], oversized
+    print(f"{sent} requests over HTTP; bodies over 2 MB: {dict(oversized)}")
