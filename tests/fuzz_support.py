@@ -4,7 +4,7 @@ What is fuzzed is computed, never listed: every rule of the app's url_map that a
 PUT, PATCH or DELETE (:func:`mutating_rules`), so a new endpoint is fuzzed the day it is
 added. Its URL is filled with an object of the signed-in person's own unit, another unit's,
 or an odd id (:func:`url_strategy`); its fields are the ones its form has on the pages that
-show it, read with html.parser (:func:`discover_forms`), plus junk fields; their values are
+show it, read with html.parser (:func:`record_forms`), plus junk fields; their values are
 hostile (:func:`hostile`). What every answer must satisfy is :func:`check_response`; what
 the database must satisfy, :func:`unit_snapshot` and :func:`stored_strings`.
 """

@@ -514,10 +514,10 @@ def test_fuzz_every_endpoint_as_every_role(app, world, error_log):
     fuzzed = time.monotonic()
     assert all(sent.get((role, label(rule))) for role in ROLES for rule in rules)
     assert sum(sent.values()) >= 2 * len(ROLES) * len(rules)  # examples, not one each
-    # What was stored is shown safely: on every page, to the admin (who sees every unit) and
-    # the tovholder (who sees their own units' pages as staff do), and as markdown wherever
-    # laks renders it.
-    crawl(app, world, people["admin"], error_log)
+    # What was stored is shown safely: on every page, to the admin (who sees every unit, the
+    # other one too) and the tovholder (who sees their own units' pages as staff do), and as
+    # markdown wherever laks renders it.
+    crawl(app, world, people["admin"], error_log, how=("own", "other"))
     crawl(app, world, people["tovholder"], error_log)
     for table, text in stored_strings():
         if MARK in text:
