@@ -1,4 +1,4 @@
-"""What the hostile-input fuzzer (test_fuzz_endpoints.py) found, each kept as a test of its
+"""What the hostile-input fuzzer (tests/test_fuzz_*.py) found, each kept as a test of its
 own: the smallest request that showed it."""
 
 from __future__ import annotations
