@@ -92,6 +92,14 @@ def test_access_log_every_page_of_a_unit_seen_from_outside_is_one_event(client, 
                                                                         who, page):
     login(getattr(team, who))
     url = unit_pages(team.unit)[page]
+    if (who, page) == ("observer", "test-log-export"):
+        # The raw measurements are for those who work with the unit (testlog.data): the
+        # observer is refused, and the refusal is what is logged.
+        assert get(client, url).status_code == 403
+        [refused] = events("access.refused")
+        assert (refused.actor_id, refused.unit_id) == (team.observer.id, team.unit.id)
+        assert events("unit.view") == []
+        return
     assert get(client, url).status_code == 200
     [logged] = events("unit.view")
     assert (logged.actor_id, logged.unit_id) == (getattr(team, who).id, team.unit.id)
