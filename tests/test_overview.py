@@ -417,3 +417,10 @@ def test_overview_shows_each_units_latest_progress_score(client, login, network,
         "/oversigt/eksport/enheder.csv").get_data(as_text=True).splitlines()]
     scores = {line[2]: line[header.index("Fremdriftsscore (IHI)")] for line in lines}
     assert scores[unit.name] == "2,5" and scores[network.units[2].name] == ""
+
+
+def test_overview_menu_item_marks_every_page_of_the_overview(client, login, team):
+    login(team.admin)
+    for url in ("/oversigt/", "/oversigt/venter", "/oversigt/tal"):
+        page = client.get(url).get_data(as_text=True)
+        assert re.search(r'<li class="active current">\s*<a href="/oversigt/"', page), url
