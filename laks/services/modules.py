@@ -85,14 +85,6 @@ def latest_revision(unit_module: UnitModule) -> ModuleRevision | None:
         .order_by(ModuleRevision.number.desc()).limit(1))
 
 
-def revision_count(unit_module: UnitModule) -> int:
-    """How many revisions the module has, counted in the database."""
-    if unit_module.id is None:
-        return 0
-    return db.session.scalar(select(func.count(ModuleRevision.id)).where(
-        ModuleRevision.unit_module_id == unit_module.id))
-
-
 @dataclass
 class History:
     """What a module page shows of the module's history: the newest steps of its timeline
