@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from laks.extensions import db
 from laks.models import AuditEvent, ModuleRevision, UnitModule
 from laks.services.modules import save_answers, unit_module_for
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, current_code
 from tests.test_login_limits import free_port, wait_for_port
 from tests.test_sessions import CSRF, Http
 
@@ -161,3 +161,40 @@ def test_a_worker_killed_mid_request_loses_nothing_acknowledged(database_url, ap
         assert saved.count(text) == 1, text
     assert len(saved) == len(set(saved))  # nothing written twice
     assert set(saved) <= set(acknowledged) | set(cut_off)
+
+
+def test_a_review_that_loses_a_race_is_refused_with_a_message(make_app, team):
+    """Two facilitators decide on the same module at the same moment: the other's step is
+    written between this one's reading and writing (injected where the UPDATE is sent). This
+    one is refused with laks' own page – 409, not 500 – and nothing of it is stored."""
+    from laks.enums import ModuleState
+    from laks.models import StateChange
+    from laks.services.definitions import get_spec
+    from laks.services.modules import submit
+    from tests.test_workflow import COMPLETE_UDFORDRING
+
+    um = unit_module_for(team.unit, "udfordring")
+    save_answers(um, COMPLETE_UDFORDRING, actor=team.tovholder, base_version=0)
+    submit(um, get_spec("udfordring"), actor=team.tovholder)
+    db.session.commit()
+    steps = db.session.scalar(select(func.count(StateChange.id)))
+
+    def other_decides_first(_mapper, connection, target):
+        if target.id == um.id:
+            connection.execute(text("UPDATE unit_module SET version = version + 1 "
+                                    "WHERE id = :id"), {"id": target.id})
+
+    client = make_app(PROPAGATE_EXCEPTIONS=False).test_client()
+    client.post("/log-ind", data={"email": team.facilitator.email, "password": PASSWORD})
+    client.post("/log-ind/kode", data={"code": current_code(team.facilitator)})
+    event.listen(UnitModule, "before_update", other_decides_first)
+    try:
+        response = client.post(f"/enheder/{team.unit.id}/moduler/udfordring/vurdering", data={
+            "decision": "approve", "comment": "Fint arbejde."})
+    finally:
+        event.remove(UnitModule, "before_update", other_decides_first)
+    assert response.status_code == 409
+    assert "Ændret af en anden imens" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(UnitModule, um.id).state == ModuleState.SUBMITTED
+    assert db.session.scalar(select(func.count(StateChange.id))) == steps

@@ -12,6 +12,7 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from laks.access import Refused
 from laks.extensions import db, limiter, login_manager
@@ -60,6 +61,16 @@ def register(app: Flask) -> None:
             raise exc  # a real error: the 500 page (or the test) gets it
         app.logger.warning("database unreachable: %s", exc.orig)
         return unavailable()
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(_exc):
+        # Someone else's step (a review, a withdrawal …) reached the same module first: the
+        # optimistic lock refused this one. Nothing of it is stored; say so, not a 500.
+        db.session.rollback()
+        return page(409, _("Changed by someone else meanwhile"),
+                    _("Someone else changed this at the same moment, so nothing was changed "
+                      "by you. Go back, reload the page to see what it is now, and try "
+                      "again if it is still needed."))
 
     @app.errorhandler(401)
     def unauthorized(_exc):
