@@ -7,6 +7,7 @@ from flask import has_request_context, request
 
 from laks.extensions import db
 from laks.models import AuditEvent, Unit, User
+from laks.privacy import looks_like_cpr
 
 #: The longest browser description kept (a longer one is cut: it is a hint, not evidence).
 USER_AGENT_LENGTH = 300
@@ -39,8 +40,13 @@ def record(actor: User | None, action: str, obj=None, **details) -> AuditEvent:
     )
     if has_request_context():
         event.ip_address = (request.remote_addr or "")[:45] or None
-        agent = request.headers.get("User-Agent", "")
-        event.user_agent = agent.replace("\x00", "")[:USER_AGENT_LENGTH] or None
+        agent = request.headers.get("User-Agent", "").replace("\x00", "")
+        # laks stores no CPR number, not even one sent in a header: such a description is
+        # kept as "…", word by word.
+        if looks_like_cpr(agent):
+            agent = " ".join("…" if looks_like_cpr(word) else word for word in agent.split())
+            agent = "…" if looks_like_cpr(agent) else agent
+        event.user_agent = agent[:USER_AGENT_LENGTH] or None
     db.session.add(event)
     return event
 

@@ -628,3 +628,12 @@ def test_access_log_over_http_under_gunicorn(gunicorn, team):
         (team.observer.id, team.unit.id, "127.0.0.1", FIREFOX)] * 2
     [refused] = events("access.refused")
     assert refused.details["path"] == "/admin/log" and refused.actor_id == team.observer.id
+
+
+def test_access_log_keeps_no_cpr_number_from_a_browser_header(client, login, team):
+    """A CPR number put in the User-Agent header is not stored with the event."""
+    login(team.facilitator)
+    client.get(f"/enheder/{team.unit.id}", headers={
+        "User-Agent": "Mozilla/5.0 010203-1234 Firefox/128.0"})
+    [logged] = events("unit.view")
+    assert "1234" not in logged.user_agent and "Firefox/128.0" in logged.user_agent
