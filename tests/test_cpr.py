@@ -201,8 +201,9 @@ def test_cpr_question_label_and_help_are_refused_over_http(client, login, team, 
     assert response.status_code == 422
     assert MESSAGE in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.scalar(select(ModuleDefinition.revision).where(
-        ModuleDefinition.module_key == "udfordring", ModuleDefinition.programme_id.is_(None))) == before
+    after = db.session.scalar(select(ModuleDefinition.revision).where(
+        ModuleDefinition.module_key == "udfordring", ModuleDefinition.programme_id.is_(None)))
+    assert after == before
 
 
 @pytest.mark.parametrize(
