@@ -18,12 +18,12 @@ run: setup
 	$(FLASK) seed $(SEED)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The whole suite twice: on SQLite, then on a PostgreSQL started for the run.
+# The whole suite twice, on SQLite and on a PostgreSQL started for the run – at the same
+# time, one on each core (each pass keeps its output together until it ends).
 test: setup
 	./scripts/system-deps.sh test
 	$(MAKE) lint
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
 	$(BIN)/pytest
