@@ -62,6 +62,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     def remember_language():
         g.lang = current_language()
 
+    @app.context_processor
+    def the_person():
+        # The person once per page, not through Flask-Login's proxy each of the forty-odd
+        # times a page asks (None outside a request, as the proxy's own answer would be).
+        return {"current_user": current_user._get_current_object()}
+
     @app.after_request
     def security_headers(response):
         for name, value in _security_headers(app).items():
@@ -99,10 +105,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _translations():
     """The translations of the request's locale, found once per request and locale (a
     ``force_locale`` block has a locale of its own, so it gets its own)."""
-    locale = get_locale()
-    found = g.get("laks_translations")
+    here = g._get_current_object()  # one look through the proxy, not a dozen
+    # Flask-Babel keeps the request's locale (and a force_locale block's) in g._flask_babel.
+    locale = getattr(getattr(here, "_flask_babel", None), "babel_locale", None) or get_locale()
+    found = getattr(here, "laks_translations", None)
     if found is None or found[0] is not locale:
-        found = g.laks_translations = (locale, get_translations())
+        found = here.laks_translations = (locale, get_translations())
     return found[1]
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import threading
-from collections import OrderedDict
 from datetime import date
 
 import markdown as md
 import nh3
 from flask_babel import format_date
 from markupsafe import Markup
+
+from laks.memo import BoundedCache
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
@@ -58,43 +58,8 @@ MARKDOWN_CACHE_SIZE = 2048
 MARKDOWN_CACHE_MAX_TEXT = 20_000
 
 
-class _RenderedCache:
-    """Sanitised HTML by the SHA-256 of its markdown: at most ``size`` entries, the least
-    recently used dropped first. Shared by a process's threads."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[bytes, str] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: bytes) -> str | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: bytes, value: str) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.hits = self.misses = 0
-
-
-markdown_cache = _RenderedCache(MARKDOWN_CACHE_SIZE)
+#: Sanitised HTML by the SHA-256 of its markdown.
+markdown_cache: BoundedCache[str] = BoundedCache(MARKDOWN_CACHE_SIZE)
 
 
 def render_markdown(text: str | None) -> Markup:

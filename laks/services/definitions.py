@@ -14,17 +14,19 @@ retired rather than deleted.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
 import yaml
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from laks.audit import record
 from laks.definitions import DefinitionError, ModuleSpec, parse_module
 from laks.enums import MODULE_KEYS, ModuleState, QuestionKind
 from laks.extensions import db
+from laks.memo import BoundedCache
 from laks.models import (
     ModuleDefinition,
     ModuleDefinitionVersion,
@@ -127,13 +129,41 @@ def definition_row(module_key: str, programme_id: int | None = None) -> ModuleDe
     return found
 
 
+#: Checked specs by the JSON text of their content: a page reads its module's definition
+#: (one row) but parses it only the first time the process sees that content.
+_parsed: BoundedCache[ModuleSpec] = BoundedCache(256)
+
+
+def _spec_of(text: str | None) -> ModuleSpec | None:
+    if text is None:
+        return None
+    return _parsed.get_or_make(text, lambda: parse_module(json.loads(text)))
+
+
+def _definition_text(module_key: str, programme_id: int | None) -> str | None:
+    """The content, as JSON text, of the definition :func:`definition_row` finds."""
+    as_text = cast(ModuleDefinition.content, Text)
+    found = None
+    if programme_id is not None:
+        found = db.session.scalar(select(as_text).where(
+            ModuleDefinition.programme_id == programme_id,
+            ModuleDefinition.module_key == module_key))
+    if found is None:
+        found = db.session.scalar(select(as_text).where(
+            ModuleDefinition.programme_id.is_(None), ModuleDefinition.module_key == module_key))
+    return found
+
+
 def get_spec(module_key: str, programme_id: int | None = None) -> ModuleSpec:
     """The checked definition of one module in a programme (None: the network's), with
     every question – also retired ones. Raises LookupError if it is not loaded."""
     cache = _cache()
     key = (programme_id, module_key)
     if key not in cache:
-        cache[key] = parse_module(definition_row(module_key, programme_id).content)
+        spec = _spec_of(_definition_text(module_key, programme_id))
+        if spec is None:
+            raise LookupError(f"module {module_key!r} has no definition; run `flask seed`")
+        cache[key] = spec
     return cache[key]
 
 
@@ -158,8 +188,9 @@ def _version_spec(version_id: int) -> ModuleSpec | None:
     cache = _cache()
     key = ("version", version_id)
     if key not in cache:
-        version = db.session.get(ModuleDefinitionVersion, version_id)
-        cache[key] = parse_module(version.content) if version is not None else None
+        cache[key] = _spec_of(db.session.scalar(
+            select(cast(ModuleDefinitionVersion.content, Text))
+            .where(ModuleDefinitionVersion.id == version_id)))
     return cache[key]
 
 

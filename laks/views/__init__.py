@@ -128,6 +128,10 @@ def register(app: Flask) -> None:
     )
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use it
+    from laks.views.fragments import CSRF_SLOT, KeptExtension
+
+    app.jinja_env.add_extension(KeptExtension)
+    app.jinja_env.globals["csrf_slot"] = CSRF_SLOT
     for module in (public, auth, home, units, modules, admin, definitions, catalogue_admin,
                    catalogue_unit, testlog):
         app.register_blueprint(module.bp)

@@ -16,16 +16,23 @@ from werkzeug.datastructures import MultiDict
 
 from laks import queries, workflow
 from laks.access import can
-from laks.definitions.forms import answers_from_form, build_module_form, form_data, mark_missing
+from laks.definitions.forms import (
+    ModuleFormBase,
+    answers_from_form,
+    build_module_form,
+    form_data,
+    mark_missing,
+)
 from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.forms import CommentForm, EmptyForm, ReopenForm, ReviewForm
 from laks.i18n import format_moment
-from laks.models import ModuleRevision, Unit, UnitModule
+from laks.memo import content_digest
+from laks.models import ModuleRevision, Programme, Unit, UnitModule
 from laks.revisions import changes_since_review, diff_answers, revision_marks
 from laks.services import modules as service
 from laks.services.definitions import get_spec, module_spec
-from laks.views import guard
+from laks.views import fragments, guard
 
 bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
 
@@ -33,8 +40,9 @@ bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
 def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
     # The programme (due dates, running) and the municipality (the unit's title) are on
     # every module page: loaded with the unit.
-    unit = db.get_or_404(Unit, unit_id, options=[joinedload(Unit.programme),
-                                                 joinedload(Unit.municipality)])
+    unit = db.get_or_404(Unit, unit_id, options=[
+        joinedload(Unit.programme).joinedload(Programme.module_dues),
+        joinedload(Unit.municipality)])
     if module_key not in MODULE_KEYS:
         abort(404)
     return service.unit_module_for(unit, module_key)
@@ -77,9 +85,20 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
     editable = can(user, "module.edit", unit_module)
     if editable or conflict:
         spec = spec.active(unit_module.answers)
-    if form is None and editable:
+    questions_html = answers_html = None
+    if form is None and editable and not conflict:
+        form, questions_html = _stored_form(unit_module, spec)
+    elif form is None and editable:
         form = build_module_form(spec)(formdata=None, data=form_data(spec, unit_module.answers),
                                        version=unit_module.version)
+    if form is not None and (editable or conflict):
+        questions_html = questions_html or _macro("questions")(spec, form, conflict)
+    else:
+        answers_html = fragments.kept(
+            ("module-answers", spec, content_digest(unit_module.answers or {}),
+             unit_module.unit_id, unit_module.module_key),
+            lambda: _macro("answers")(spec, unit_module.answers or {},
+                                      link=_cycle_link(unit_module)))
     actions = workflow.available(unit_module, user)
     allowed = {t.action for t in actions}
     # Only the forms of the buttons this person has are made (each costs a CSRF token and
@@ -96,6 +115,8 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
         unit=unit_module.unit,
         spec=spec,
         form=form if editable or conflict else None,
+        questions_html=questions_html,
+        answers_html=answers_html,
         conflict=conflict,
         actions=actions,
         review_form=review_form,
@@ -105,8 +126,31 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
         since_review=changes_since_review(unit_module, spec),
         history=history,
         steps=queries.module_steps(unit_module.unit),
-        row_link=_cycle_link(unit_module),
     ), status
+
+
+def _macro(name: str):
+    return fragments.macro("module/_macros.html", name)
+
+
+def _stored_form(unit_module: UnitModule, spec):
+    """The form of the stored answers, and its questions rendered. The questions' HTML is
+    kept (laks.views.fragments): when it is found, the form made is only the part rendered
+    anew each time – the CSRF token and the version – and the questions' fields are not
+    made at all."""
+    key = ("module-form", spec, content_digest(unit_module.answers or {}),
+           unit_module.unit_id, unit_module.module_key)
+    made = {}
+
+    def render():
+        made["form"] = build_module_form(spec)(
+            formdata=None, data=form_data(spec, unit_module.answers),
+            version=unit_module.version)
+        return _macro("questions")(spec, made["form"])
+
+    html = fragments.kept(key, render)
+    form = made.get("form") or ModuleFormBase(formdata=None, version=unit_module.version)
+    return form, html
 
 
 def _cycle_link(unit_module: UnitModule):
