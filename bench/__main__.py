@@ -196,7 +196,7 @@ def main() -> None:
     with serve("bench.hello:app", **settings) as server:
         hello = runner.run("hello world (Flask)", server, "/", kind="hello")
 
-    with serve("bench.wsgi:app", **settings) as server:
+    with serve(os.environ.get("BENCH_APP", "bench.wsgi:app"), **settings) as server:
         base = server.url
         people = {}
         for role, email, password in (("admin", data.admin_email, DEMO_PASSWORD),

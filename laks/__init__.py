@@ -65,8 +65,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.context_processor
     def the_person():
         # The person once per page, not through Flask-Login's proxy each of the forty-odd
-        # times a page asks (None outside a request, as the proxy's own answer would be).
-        return {"current_user": current_user._get_current_object()}
+        # times a page asks – once the request has loaded them: a page rendered before (the
+        # one that says the database is away) keeps the lazy proxy, and loads no one.
+        loaded = g.get("_login_user")
+        return {"current_user": loaded} if loaded is not None else {}
 
     @app.after_request
     def security_headers(response):

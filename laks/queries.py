@@ -97,6 +97,11 @@ class Step:
     overdue: bool
     unit_module: UnitModule | None
 
+    @property
+    def signature(self) -> tuple:
+        """All a step indicator shows of the step (its title is the module's)."""
+        return self.key, self.state, self.due_on, self.overdue
+
 
 def unit_modules(unit_ids: list[int]) -> dict[tuple[int, str], UnitModule]:
     """Every saved UnitModule of the given units, by (unit id, module key); one query.

@@ -44,6 +44,10 @@ login_manager.login_message_category = "info"
 
 #: Session keys laks sets at login: when it began and when the person was last seen.
 LOGIN_AT, SEEN_AT = "laks_login_at", "laks_seen_at"
+#: How often a session's last activity is written down: a request within this many seconds
+#: of the last one written changes nothing in the session, so its cookie is not sent anew
+#: (an idle limit of minutes is kept to within these seconds).
+SEEN_AT_STEP = 15
 #: What survives logging out: the language the visitor chose.
 KEPT_ON_LOGOUT = ("lang",)
 
@@ -86,7 +90,8 @@ def end_expired_session():
                        "Log in again.", 1 if config["LAKS_SESSION_MAX_HOURS"] == 1 else 2,
                        hours=format_decimal(config["LAKS_SESSION_MAX_HOURS"])), "info")
         return
-    session[SEEN_AT] = round(now, 1)
+    if now - session.get(SEEN_AT, 0) >= SEEN_AT_STEP:
+        session[SEEN_AT] = round(now, 1)
 
 
 def safe_next(target: str | None) -> str:

@@ -77,7 +77,14 @@ class KeptExtension(Extension):
 
     @staticmethod
     def _kept(where: str, key: tuple, caller) -> str:
-        html = kept((where, key), caller)
+        html = kept((where, _frozen(key)), caller)
         if CSRF_SLOT in html:
             html = html.replace(CSRF_SLOT, generate_csrf())  # escaped by Markup.replace
         return html
+
+
+def _frozen(value):
+    """A template's key made hashable: its lists (a filter's output) as tuples."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(item) for item in value)
+    return value
