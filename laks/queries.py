@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from laks.due import due_dates_apply, is_overdue
 from laks.enums import (
@@ -80,6 +80,38 @@ def users_with_units() -> list[User]:
             .order_by(User.role, User.name)
         )
     )
+
+
+# --- a programme's units, a page at a time ---------------------------------------------------
+
+#: Units on one page of a programme's overview.
+UNITS_PAGE_SIZE = 50
+
+
+@dataclass
+class UnitPage:
+    units: list[Unit]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+
+
+def programme_units(programme_id: int, page: int = 1, page_size: int | None = None) -> UnitPage:
+    """One page of a programme's units – the open ones first, then by name – with their
+    municipalities; a page past the end is the last page. Two queries, whatever the
+    number of units."""
+    page_size = page_size or UNITS_PAGE_SIZE
+    total = db.session.scalar(select(func.count(Unit.id))
+                              .where(Unit.programme_id == programme_id))
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    units = db.session.scalars(
+        select(Unit).where(Unit.programme_id == programme_id)
+        .options(joinedload(Unit.municipality))
+        .order_by(Unit.closed_at.is_not(None), Unit.name, Unit.id)
+        .limit(page_size).offset((page - 1) * page_size)).all()
+    return UnitPage(list(units), total, page, pages, page_size)
 
 
 # --- modules ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from laks.access import require
 from laks.audit import record
@@ -279,32 +279,72 @@ class SharedOverview:
     total: str  # across the units, with the small-number rule
 
 
-def shared_overview(programme: Programme) -> list[SharedOverview]:
-    """Each shared measure of ``programme`` with the units side by side and the sum across
-    them. Shown to the network and the observers – outside the units – so counts of 1–4
-    are "<5" (a total too)."""
+def shared_overview(programme: Programme, units: list[Unit]) -> list[SharedOverview]:
+    """Each shared measure of ``programme`` with ``units`` (one page of its units) side by
+    side, and the sum across all its units – counted in the database, so that a programme
+    of a thousand units reads the answers of one page, not of a thousand. Shown to the
+    network and the observers – outside the units – so counts of 1–4 are "<5" (a total
+    too)."""
     answers = dict(db.session.execute(
         select(UnitModule.unit_id, UnitModule.answers).where(
-            UnitModule.unit_id.in_([u.id for u in programme.units]),
+            UnitModule.unit_id.in_([u.id for u in units]),
             UnitModule.module_key == MODULE_KEY)).all())
+    measures = [shared.as_measure() for shared in programme.shared_measures]
+    totals = shared_totals(programme.id, [m["key"] for m in measures])
     out = []
-    for shared in programme.shared_measures:
-        measure = shared.as_measure()
-        rows, sums = [], [0, 0]
-        for unit in programme.units:
+    for shared, measure in zip(programme.shared_measures, measures, strict=True):
+        rows = []
+        for unit in units:
             points = [p for p in ((answers.get(unit.id) or {}).get("points") or {}).get(
                 measure["key"], []) if isinstance(p, dict)]
-            unit_sum = _sum(measure, points)
-            sums = [sums[0] + unit_sum[0], sums[1] + unit_sum[1]]
             latest = ""
             if points:
                 last = max(points, key=lambda p: p.get("date", ""))
                 latest = (f"{point_label(measure, last, public=True)} "
                           f"({format_iso_date(last.get('date', ''))})")
             rows.append(SharedRow(unit, len(points), latest,
-                                  _sum_label(measure, unit_sum) if points else ""))
+                                  _sum_label(measure, _sum(measure, points)) if points else ""))
+        total = totals.get(measure["key"], (0, 0, 0))
+        sums = (total[0], total[1]) if measure["kind"] == "proportion" else (total[2], 0)
         out.append(SharedOverview(shared, rows, _sum_label(measure, sums)))
     return out
+
+
+#: The sums of the shared measures' data points across a programme's units, one statement
+#: per database: each unit's points are a list under answers → points → the measure's key.
+_TOTALS_SQL = {
+    "sqlite": """
+        SELECT m.key, SUM(json_extract(p.value, '$.numerator')),
+               SUM(json_extract(p.value, '$.denominator')), SUM(json_extract(p.value, '$.value'))
+        FROM unit_module AS um JOIN unit AS u ON u.id = um.unit_id,
+             json_each(um.answers, '$.points') AS m, json_each(m.value) AS p
+        WHERE u.programme_id = :programme AND um.module_key = :module
+          AND m.type = 'array' AND p.type = 'object'
+        GROUP BY m.key""",
+    "postgresql": """
+        SELECT m.key, SUM((p.value->>'numerator')::numeric),
+               SUM((p.value->>'denominator')::numeric), SUM((p.value->>'value')::numeric)
+        FROM unit_module AS um JOIN unit AS u ON u.id = um.unit_id
+             CROSS JOIN LATERAL json_each(CASE WHEN json_typeof(um.answers->'points') = 'object'
+                                          THEN um.answers->'points' END) AS m
+             CROSS JOIN LATERAL json_array_elements(CASE WHEN json_typeof(m.value) = 'array'
+                                                    THEN m.value END) AS p(value)
+        WHERE u.programme_id = :programme AND um.module_key = :module
+          AND json_typeof(p.value) = 'object'
+        GROUP BY m.key""",
+}
+
+
+def shared_totals(programme_id: int, keys: list[str]) -> dict[str, tuple[float, int, float]]:
+    """Per shared measure key: the sums of its numerators, denominators and values across
+    the programme's units (a measure nobody has reported is missing)."""
+    if not keys:
+        return {}
+    rows = db.session.execute(text(_TOTALS_SQL[db.engine.dialect.name]),
+                              {"programme": programme_id, "module": MODULE_KEY})
+    wanted = set(keys)
+    return {key: (float(numerators or 0), int(denominators or 0), float(values or 0))
+            for key, numerators, denominators, values in rows if key in wanted}
 
 
 def _sum(measure: dict, points: list[dict]) -> tuple[float, int]:

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from laks import audit_log
+from laks import audit_log, queries
 from laks import testlog as checks
 from laks.access import can
 from laks.enums import AUDIT_ACTION_LABELS
@@ -39,10 +39,7 @@ bp = Blueprint("admin", __name__)
 
 
 def load_programme(programme_id: int) -> Programme:
-    # The programme page lists its units by title (municipality and name): loaded at once,
-    # not one query per municipality.
-    return db.get_or_404(Programme, programme_id, options=[
-        selectinload(Programme.units).selectinload(Unit.municipality)])
+    return db.get_or_404(Programme, programme_id)
 
 
 @bp.route("/programmer/<id:programme_id>")
@@ -52,10 +49,12 @@ def programme(programme: Programme):
 
 
 def _programme_page(programme: Programme, *, status: int = 200, errors=None, typed=None):
-    """The programme's overview: its units, and the shared measures side by side."""
+    """The programme's overview: its units a page at a time, and the shared measures side
+    by side for the units of the page (summed across all of them)."""
+    units = queries.programme_units(programme.id, request.args.get("side", 1, type=query_int))
     return render_template(
-        "admin/programme.html", programme=programme,
-        shared=testlog_service.shared_overview(programme),
+        "admin/programme.html", programme=programme, units=units,
+        shared=testlog_service.shared_overview(programme, units.units),
         may_define=can(current_user, "programme.measures", programme),
         step_form=EmptyForm(formdata=None), errors=errors or [], typed=typed or {},
         kinds=checks.KIND_LABELS, better=checks.BETTER_LABELS), status
