@@ -277,7 +277,11 @@ def main() -> None:
           f"(target {MODULE_SHARE:.0%}) – {'met' if share >= MODULE_SHARE else 'MISSED'}")
     for label, few, many in (("module page", module, module_large),
                              ("autosave", saves, saves_large)):
-        met = few.statements == many.statements and many.median < few.median * 1.25
+        # The server's CPU time per request where /proc tells it (other work on the
+        # machine does not inflate it), else the median time.
+        cost = ((many.cpu_ms, few.cpu_ms) if many.cpu_ms is not None and few.cpu_ms
+                else (many.median, few.median))
+        met = few.statements == many.statements and cost[0] < cost[1] * 1.25
         cpu = (f", CPU {many.cpu_ms:.1f} vs {few.cpu_ms:.1f} ms"
                if many.cpu_ms is not None and few.cpu_ms is not None else "")
         print(f"- {label} with 500 revisions vs 5: median {many.median:.1f} vs {few.median:.1f}"

@@ -105,30 +105,26 @@ class History:
 def module_history(unit_module: UnitModule, *, steps: int | None = None,
                    comments: int | None = None) -> History:
     """The newest ``steps`` workflow steps and ``comments`` comments of the module (None:
-    all), with their people, and the counts – in two queries, however long the history:
-    each query counts its rows in all (a window over the rows before the limit), and the
-    steps' query counts the revisions."""
+    all), with their people, and the counts – in three queries, however long the history."""
     if unit_module.id is None:
         return History([], 0, [], 0, 0)
-    revisions = (select(func.count(ModuleRevision.id))
-                 .where(ModuleRevision.unit_module_id == unit_module.id).scalar_subquery())
-    step_rows = db.session.execute(
-        select(StateChange, func.count().over(), revisions)
-        .where(StateChange.unit_module_id == unit_module.id)
+
+    def count(model):
+        return (select(func.count(model.id)).where(model.unit_module_id == unit_module.id)
+                .scalar_subquery())
+
+    step_count, comment_count, revisions = db.session.execute(select(
+        count(StateChange), count(ModuleComment), count(ModuleRevision))).one()
+    shown_steps = db.session.scalars(
+        select(StateChange).where(StateChange.unit_module_id == unit_module.id)
         .options(joinedload(StateChange.actor))
         .order_by(StateChange.id.desc()).limit(steps)).all()
-    comment_rows = db.session.execute(
-        select(ModuleComment, func.count().over())
-        .where(ModuleComment.unit_module_id == unit_module.id)
+    shown_comments = db.session.scalars(
+        select(ModuleComment).where(ModuleComment.unit_module_id == unit_module.id)
         .options(joinedload(ModuleComment.author))
         .order_by(ModuleComment.id.desc()).limit(comments)).all()
-    if step_rows:
-        step_count, revision_count = step_rows[0][1], step_rows[0][2]
-    else:  # no step yet (a module is started by its first save): count the revisions alone
-        step_count, revision_count = 0, db.session.scalar(select(revisions))
-    return History([row[0] for row in reversed(step_rows)], step_count,
-                   [row[0] for row in reversed(comment_rows)],
-                   comment_rows[0][1] if comment_rows else 0, revision_count)
+    return History(shown_steps[::-1], step_count, shown_comments[::-1], comment_count,
+                   revisions)
 
 
 def _next_number(unit_module: UnitModule) -> int:

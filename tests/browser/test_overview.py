@@ -116,3 +116,25 @@ def test_browser_overview_on_a_phone(page, log_in, network, make_user, path):
         assert label == '"1. Udfordring"'  # each module under its title
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{path} is {width} px wide on a {PHONE['width']} px screen"
+
+
+def test_browser_programme_page_a_page_of_units_at_a_time(page, log_in, network, make_user,
+                                                           monkeypatch):
+    """The programme's page lists its units a page at a time, open units first, and the
+    pages go back and forth; checked on a desktop screen and a phone's."""
+    from laks import queries
+
+    monkeypatch.setattr(queries, "UNITS_PAGE_SIZE", 5)
+    log_in(make_user(Role.OBSERVER, name="Olga Observatør"))
+    page.goto(f"/programmer/{network.running.id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lighed i praksis")
+    counted = page.locator("#units .matrix-count")
+    expect(counted).to_contain_text("1–5 af")
+    check_page(page, "programme-page-first")
+    page.locator("#units").get_by_role("link", name="Næste").click()
+    expect(counted).to_contain_text("6–10 af")
+    expect(page).to_have_url(re.compile(r"side=2#units$"))
+    page.locator("#units").get_by_role("link", name="Forrige").click()
+    expect(counted).to_contain_text("1–5 af")
+    page.set_viewport_size(PHONE)
+    check_page(page, "programme-page-phone")
