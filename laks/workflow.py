@@ -16,12 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from laks.access import can, require
 from laks.audit import record_module
 from laks.enums import ModuleState as S
 from laks.extensions import db
-from laks.models import StateChange, UnitModule, User, utcnow
+from laks.models import ModuleRevision, StateChange, UnitModule, User, utcnow
 
 
 class WorkflowError(ValueError):
@@ -116,7 +117,13 @@ def latest_revision_number(unit_module: UnitModule) -> int | None:
     """The number of the revision that holds the module's answers now: the latest one that
     was saved (answers kept aside in a conflict are not what is stored). None before the
     first save."""
-    return max((r.number for r in unit_module.revisions if r.kind != "conflict"), default=None)
+    if unit_module.id is None:
+        return None
+    # One number from the database: a module's history may be hundreds of revisions long.
+    return db.session.scalar(
+        select(func.max(ModuleRevision.number))
+        .where(ModuleRevision.unit_module_id == unit_module.id,
+               ModuleRevision.kind != "conflict"))
 
 
 def _action_label(action: str) -> str:

@@ -244,3 +244,22 @@ def test_speed_the_pair_is_what_it_says(pair):
     assert [count(ModuleComment, um) for um in pair] == [5, 200]
     assert [count(StateChange, um) for um in pair] == [3, 61]
     assert short.updated_by.role == Role.STAFF
+
+
+def test_speed_a_workflow_step_reads_the_revision_number_not_the_history(pair):
+    """Each step records the number of the revision it saw: read from the database as one
+    number, not by loading the module's hundreds of revisions."""
+    from laks.workflow import latest_revision_number
+
+    short, long = pair
+    db.session.add(ModuleRevision(unit_module_id=long.id, number=501, kind="conflict",
+                                  author_id=long.updated_by_id, answers={},
+                                  created_at=START))
+    db.session.commit()
+    db.session.expire_all()
+    for um, newest in ((short, 5), (long, 500)):  # a conflict is not what is stored
+        um = db.session.get(UnitModule, um.id)
+        with loaded() as rows:
+            assert latest_revision_number(um) == newest
+        assert rows["ModuleRevision"] == 0
+    assert latest_revision_number(UnitModule(module_key="handleplan")) is None
