@@ -11,7 +11,7 @@ comments, the second 500 revisions, 200 comments and 61 steps in its timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import cycle
 
 import yaml
@@ -32,6 +32,7 @@ from laks.models import (
     User,
 )
 from laks.services.definitions import current_version_id
+from laks.services.demo import plain
 from laks.services.seed import SEED_DIR, load_seed
 
 PASSWORD = "benchmark-password"  # noqa: S105 - a throw-away account in a throw-away database
@@ -71,20 +72,10 @@ def _demo_answers() -> dict[str, list[dict]]:
     for path in sorted((SEED_DIR / "demo_content").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key, content in (data.get("modules") or {}).items():
-            answers = _plain((content or {}).get("answers") or {})
+            answers = plain((content or {}).get("answers") or {})
             if answers:
                 found[key].append(answers)
     return found
-
-
-def _plain(value):
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def _insert(model, rows: list[dict], returning=None) -> list:

@@ -11,7 +11,7 @@ from laks.enums import MODULE_KEYS
 from laks.extensions import db
 from laks.services import modules as module_service
 from laks.services.definitions import get_spec
-from laks.services.demo import _plain
+from laks.services.demo import plain
 
 DEMO = Path(__file__).resolve().parents[1] / "seed_data" / "demo_content"
 HOLBAEK = DEMO / "laks--holbaek-sundhedscenteret.yaml"
@@ -19,7 +19,7 @@ HOLBAEK = DEMO / "laks--holbaek-sundhedscenteret.yaml"
 
 def demo_answers(path: Path = HOLBAEK) -> dict[str, dict]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {key: _plain(data["modules"][key]["answers"]) for key in MODULE_KEYS}
+    return {key: plain(data["modules"][key]["answers"]) for key in MODULE_KEYS}
 
 
 def fill_module(unit, key, answers, *, staff, facilitator, approve=True):

@@ -25,14 +25,14 @@ class DemoContentError(ValueError):
     """A demo file names a unit, module or question that does not exist."""
 
 
-def _plain(value):
+def plain(value):
     """YAML reads dates as dates; answers store them as ISO strings."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 
@@ -73,7 +73,7 @@ def load_demo_content(folder: Path) -> list[str]:
             if unit_module.state != ModuleState.NOT_STARTED:
                 continue
             spec = get_spec(key, unit.programme_id)
-            answers = _plain(content.get("answers") or {})
+            answers = plain(content.get("answers") or {})
             extra = set(testlog.ANSWER_KEYS) if key == testlog.MODULE_KEY else set()
             unknown = set(answers) - set(spec.questions_by_key) - extra
             if unknown:

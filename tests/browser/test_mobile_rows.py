@@ -17,7 +17,7 @@ from laks.extensions import db
 from laks.models import UnitModule
 from laks.services import modules as service
 from laks.services.definitions import get_spec
-from laks.services.demo import _plain
+from laks.services.demo import plain
 from laks.services.seed import SEED_DIR
 from tests.browser.helpers import SCREENSHOTS, check_page, unchecked_problems, watch
 from tests.conftest import PASSWORD
@@ -38,7 +38,7 @@ def _answers() -> dict:
     """A whole unit's five modules (from the demo's Holbæk unit), with many long rows."""
     data = yaml.safe_load((SEED_DIR / "demo_content" / "laks--holbaek-sundhedscenteret.yaml")
                           .read_text(encoding="utf-8"))
-    answers = {key: _plain(data["modules"][key]["answers"]) for key in MODULE_KEYS}
+    answers = {key: plain(data["modules"][key]["answers"]) for key in MODULE_KEYS}
     answers["handleplan"]["activities"] = [
         {"who": f"Sygeplejerske og fysioterapeut, hold {n}", "what": LONG[:300],
          "where": "Sundhedscenteret, mødelokale 2 (stueetagen)", "when": f"Uge {n + 10}"}
