@@ -113,17 +113,24 @@ def _cache() -> dict:
     return g.laks_specs
 
 
-def definition_row(module_key: str, programme_id: int | None = None) -> ModuleDefinition:
-    """The definition in force: the programme's own, or – for the network, or a programme
-    made before any definitions were loaded – the network's. LookupError if none."""
+def _in_force(what, module_key: str, programme_id: int | None):
+    """``what`` (the row, or one of its columns) of the definition in force: the
+    programme's own, or – for the network, or a programme made before any definitions
+    were loaded – the network's. None if there is none."""
     found = None
     if programme_id is not None:
-        found = db.session.scalar(select(ModuleDefinition).where(
+        found = db.session.scalar(select(what).where(
             ModuleDefinition.programme_id == programme_id,
             ModuleDefinition.module_key == module_key))
     if found is None:
-        found = db.session.scalar(select(ModuleDefinition).where(
+        found = db.session.scalar(select(what).where(
             ModuleDefinition.programme_id.is_(None), ModuleDefinition.module_key == module_key))
+    return found
+
+
+def definition_row(module_key: str, programme_id: int | None = None) -> ModuleDefinition:
+    """The definition in force (see :func:`_in_force`). LookupError if none."""
+    found = _in_force(ModuleDefinition, module_key, programme_id)
     if found is None:
         raise LookupError(f"module {module_key!r} has no definition; run `flask seed`")
     return found
@@ -141,17 +148,8 @@ def _spec_of(text: str | None) -> ModuleSpec | None:
 
 
 def _definition_text(module_key: str, programme_id: int | None) -> str | None:
-    """The content, as JSON text, of the definition :func:`definition_row` finds."""
-    as_text = cast(ModuleDefinition.content, Text)
-    found = None
-    if programme_id is not None:
-        found = db.session.scalar(select(as_text).where(
-            ModuleDefinition.programme_id == programme_id,
-            ModuleDefinition.module_key == module_key))
-    if found is None:
-        found = db.session.scalar(select(as_text).where(
-            ModuleDefinition.programme_id.is_(None), ModuleDefinition.module_key == module_key))
-    return found
+    """The content, as JSON text, of the definition in force."""
+    return _in_force(cast(ModuleDefinition.content, Text), module_key, programme_id)
 
 
 def get_spec(module_key: str, programme_id: int | None = None) -> ModuleSpec:
