@@ -159,14 +159,16 @@ def _csv_line(cells: list[str]) -> str:
 NO_PERSON = "ingen"
 
 
-def _people() -> list[tuple[int, str, str]]:
-    return [tuple(row) for row in db.session.execute(
+def _people() -> list[tuple[int, str]]:
+    """The log's people filter: (id, "name (e-mail)")."""
+    return [(id_, f"{name} ({email})") for id_, name, email in db.session.execute(
         select(User.id, User.name, User.email).order_by(User.name, User.id))]
 
 
-def _units() -> list[Unit]:
+def _units() -> list[tuple[int, str]]:
+    """The log's unit filter: (id, title), by title."""
     units = db.session.scalars(select(Unit).options(selectinload(Unit.municipality)))
-    return sorted(units, key=lambda unit: unit.title.lower())
+    return sorted(((unit.id, unit.title) for unit in units), key=lambda u: u[1].lower())
 
 
 def _whole_number(value: str) -> int | None:
