@@ -120,25 +120,32 @@ def edit_question(found: Found):
         form.required.data = question.required
         form.min_value.data = None if question.min is None else Decimal(str(question.min))
         form.max_value.data = None if question.max is None else Decimal(str(question.max))
-    elif form.validate():
-        try:
-            service.update_question(
-                actor=_actor(), module_key=spec.key, programme=found.programme,
-                question_key=question.key, label_da=form.label_da.data,
-                label_en=form.label_en.data or "", help_da=form.help_da.data or "",
-                help_en=form.help_en.data or "", required=form.required.data,
-                number_range=form.number_range()
-                if question.kind == QuestionKind.NUMBER else None)
-        except DefinitionError as exc:
-            db.session.rollback()
-            form.label_da.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("The question is changed. Answers already given are kept."), "success")
-            return _back(found)
+    elif form.validate() and _stored(lambda: service.update_question(
+            actor=_actor(), module_key=spec.key, programme=found.programme,
+            question_key=question.key, label_da=form.label_da.data,
+            label_en=form.label_en.data or "", help_da=form.help_da.data or "",
+            help_en=form.help_en.data or "", required=form.required.data,
+            number_range=form.number_range()
+            if question.kind == QuestionKind.NUMBER else None),
+            form.label_da, _("The question is changed. Answers already given are kept.")):
+        return _back(found)
     status = 422 if form.errors else 200
     return render_template("definitions/question.html", found=found, spec=spec,
                            question=question, form=form), status
+
+
+def _stored(change, error_field, done: str) -> bool:
+    """Make ``change`` and commit it, with ``done`` to tell so; a change the definition
+    refuses (DefinitionError) stores nothing and is told at ``error_field``."""
+    try:
+        change()
+    except DefinitionError as exc:
+        db.session.rollback()
+        error_field.errors.append(str(exc))
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
 
 
 @route("/<module_key>/nyt-spoergsmaal", methods=["GET", "POST"])
@@ -147,18 +154,11 @@ def add_question(found: Found):
     spec = found.spec
     form = QuestionAddForm(existing_keys=spec.questions_by_key)
     form.section.choices = [SelectChoice(s.key, str(s.title)) for s in spec.sections]
-    if form.validate_on_submit():
-        try:
-            service.add_question(actor=_actor(), module_key=spec.key,
-                                 programme=found.programme, section_key=form.section.data,
-                                 question=form.question())
-        except DefinitionError as exc:
-            db.session.rollback()
-            form.key.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("The question is added to the module."), "success")
-            return _back(found)
+    if form.validate_on_submit() and _stored(lambda: service.add_question(
+            actor=_actor(), module_key=spec.key, programme=found.programme,
+            section_key=form.section.data, question=form.question()),
+            form.key, _("The question is added to the module.")):
+        return _back(found)
     status = 422 if form.errors else 200
     return render_template("definitions/add.html", found=found, spec=spec, form=form), status
 
@@ -213,17 +213,11 @@ def edit_options(found: Found):
                         "label_en": entry["label_en"] or "", "retired": entry["retired"]}
                        for option, entry in zip(question.options, form.options.data,
                                                 strict=True)]
-            try:
-                service.update_options(
+            new = [{"label_da": form.new_da.data or "", "label_en": form.new_en.data or ""}]
+            if _stored(lambda: service.update_options(
                     actor=_actor(), module_key=found.spec.key, programme=found.programme,
-                    question_key=question.key, options=changes,
-                    new=[{"label_da": form.new_da.data or "", "label_en": form.new_en.data or ""}])
-            except DefinitionError as exc:
-                db.session.rollback()
-                form.new_da.errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash(_("The options are saved. Answers already given are kept."), "success")
+                    question_key=question.key, options=changes, new=new),
+                    form.new_da, _("The options are saved. Answers already given are kept.")):
                 return _back(found)
     else:
         form = OptionsForm(data={"options": [
