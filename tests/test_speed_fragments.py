@@ -204,3 +204,21 @@ def test_speed_fragments_kept_keys_take_lists(app):
         assert template.render(n="first") == "first"
         assert template.render(n="second") == "first"  # the key, not n, decides
     assert fragments._frozen([1, [2, 3]]) == (1, (2, 3))
+
+
+def test_speed_fragments_the_history_shows_new_comments_and_renamed_people(
+        client, login, team):
+    """The timeline and discussion are kept by the steps and comments shown and by their
+    people's names and roles: a new comment, or a person renamed, shows at once."""
+    login(team.tovholder)
+    save(client, team.unit, 0, challenge_title="Titel")
+    page_of(client, url(team.unit))
+    assert "Ingen kommentarer endnu." in page_of(client, url(team.unit))
+    assert client.post(url(team.unit) + "/kommentarer",
+                       data={"body": "Første **kommentar**"}).status_code == 302
+    page = page_of(client, url(team.unit))
+    assert "<strong>kommentar</strong>" in page and "Ingen kommentarer endnu." not in page
+    team.tovholder.name = "Tove Omdøbt"
+    db.session.commit()
+    discussion = page_of(client, url(team.unit)).split('id="discussion"')[1]
+    assert "Tove Omdøbt" in discussion and "Tove Tovholder" not in discussion

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 from flask import g, has_app_context
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
 
 from laks.audit import record
 from laks.definitions import DefinitionError, ModuleSpec, parse_module
@@ -150,6 +150,26 @@ def _spec_of(text: str | None) -> ModuleSpec | None:
 def _definition_text(module_key: str, programme_id: int | None) -> str | None:
     """The content, as JSON text, of the definition in force."""
     return _in_force(cast(ModuleDefinition.content, Text), module_key, programme_id)
+
+
+def text_in_force(programme_id, module_key: str):
+    """The content, as JSON text, of the definition in force for ``programme_id`` (a column
+    or a value), as an expression: a page can read it with its unit (see
+    :func:`keep_in_force`)."""
+    as_text = cast(ModuleDefinition.content, Text)
+    return func.coalesce(
+        select(as_text).where(ModuleDefinition.programme_id == programme_id,
+                              ModuleDefinition.module_key == module_key).scalar_subquery(),
+        select(as_text).where(ModuleDefinition.programme_id.is_(None),
+                              ModuleDefinition.module_key == module_key).scalar_subquery())
+
+
+def keep_in_force(programme_id: int | None, module_key: str, text: str | None) -> None:
+    """Take ``text`` (read with :func:`text_in_force`) as the definition in force for this
+    request, so that :func:`get_spec` need not read it again."""
+    spec = _spec_of(text)
+    if spec is not None:
+        _cache()[(programme_id, module_key)] = spec
 
 
 def get_spec(module_key: str, programme_id: int | None = None) -> ModuleSpec:

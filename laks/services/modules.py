@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import JSON, case, func, select, type_coerce
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from laks.access import require
@@ -63,16 +63,33 @@ class PersonalDataError(ValueError):
 
 def unit_module_for(unit: Unit, module_key: str) -> UnitModule:
     """The unit's work on a module; a new, unsaved one (not started) if there is none yet."""
-    found = db.session.scalar(
-        select(UnitModule).where(UnitModule.unit_id == unit.id,
-                                 UnitModule.module_key == module_key))
-    if found is not None:
+    return unit_modules_with(unit, module_key)[0]
+
+
+def unit_modules_with(unit: Unit, module_key: str
+                      ) -> tuple[UnitModule, dict[tuple[int, str], UnitModule]]:
+    """The unit's work on ``module_key`` (with its answers; a new, unsaved one if there is
+    none yet) and every saved module of the unit by (unit id, key) – the others without
+    their answers – in one query: a module's page shows the unit's five steps beside it."""
+    its_answers = type_coerce(
+        case((UnitModule.module_key == module_key, UnitModule.answers)), JSON)
+    rows = db.session.execute(
+        select(UnitModule, its_answers).where(UnitModule.unit_id == unit.id)
+        .options(defer(UnitModule.answers))).all()
+    saved, found = {}, None
+    for unit_module, answers in rows:
         # The unit in hand is its unit: without this the identity map (weak references)
-        # may have let it go, and the first look at found.unit would load it again.
-        set_committed_value(found, "unit", unit)
-        return found
-    return UnitModule(unit=unit, unit_id=unit.id, module_key=module_key,
-                      state=ModuleState.NOT_STARTED, version=0, answers={})
+        # may have let it go, and the first look at unit_module.unit would load it again.
+        set_committed_value(unit_module, "unit", unit)
+        saved[(unit.id, unit_module.module_key)] = unit_module
+        if unit_module.module_key == module_key:
+            found = unit_module
+            if "answers" not in unit_module.__dict__:  # never over answers changed in hand
+                set_committed_value(unit_module, "answers", answers)
+    if found is None:
+        found = UnitModule(unit=unit, unit_id=unit.id, module_key=module_key,
+                           state=ModuleState.NOT_STARTED, version=0, answers={})
+    return found, saved
 
 
 def latest_revision(unit_module: UnitModule) -> ModuleRevision | None:
@@ -98,8 +115,25 @@ class History:
     revision_count: int
 
     @property
+    def signature(self) -> tuple:
+        """All the page shows of the history, to keep it rendered: the counts, and the steps
+        and comments shown by id (they never change once written) with their people's names
+        and roles (which can)."""
+        def who(person):
+            return (person.name, person.role) if person is not None else None
+
+        return (self.step_count, self.comment_count, self.revision_count,
+                tuple((step.id, who(step.actor)) for step in self.steps),
+                tuple((comment.id, who(comment.author)) for comment in self.comments))
+
+    @property
     def complete(self) -> bool:
         return len(self.steps) == self.step_count and len(self.comments) == self.comment_count
+
+
+#: What a timeline and a discussion show of the people in them: not their password hashes,
+#: second factors and settings (some of them JSON, decoded for every row).
+_SHOWN_OF_PEOPLE = (User.id, User.name, User.role)
 
 
 def module_history(unit_module: UnitModule, *, steps: int | None = None,
@@ -117,11 +151,11 @@ def module_history(unit_module: UnitModule, *, steps: int | None = None,
         count(StateChange), count(ModuleComment), count(ModuleRevision))).one()
     shown_steps = db.session.scalars(
         select(StateChange).where(StateChange.unit_module_id == unit_module.id)
-        .options(joinedload(StateChange.actor))
+        .options(joinedload(StateChange.actor).load_only(*_SHOWN_OF_PEOPLE))
         .order_by(StateChange.id.desc()).limit(steps)).all()
     shown_comments = db.session.scalars(
         select(ModuleComment).where(ModuleComment.unit_module_id == unit_module.id)
-        .options(joinedload(ModuleComment.author))
+        .options(joinedload(ModuleComment.author).load_only(*_SHOWN_OF_PEOPLE))
         .order_by(ModuleComment.id.desc()).limit(comments)).all()
     return History(shown_steps[::-1], step_count, shown_comments[::-1], comment_count,
                    revisions)

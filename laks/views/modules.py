@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -31,21 +41,39 @@ from laks.memo import content_digest
 from laks.models import ModuleRevision, Programme, Unit, UnitModule
 from laks.revisions import changes_since_review, diff_answers, revision_marks
 from laks.services import modules as service
-from laks.services.definitions import get_spec, module_spec
+from laks.services.definitions import get_spec, keep_in_force, module_spec, text_in_force
 from laks.views import fragments, guard
 
 bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
 
 
 def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
-    # The programme (due dates, running) and the municipality (the unit's title) are on
-    # every module page: loaded with the unit.
-    unit = db.get_or_404(Unit, unit_id, options=[
-        joinedload(Unit.programme).joinedload(Programme.module_dues),
-        joinedload(Unit.municipality)])
+    """The unit's module, read as a module page needs it: the unit with its programme (due
+    dates, running), municipality (the unit's title) and the module's questions in force in
+    one query; the module with its answers and the unit's other modules (its steps) in
+    another."""
     if module_key not in MODULE_KEYS:
         abort(404)
-    return service.unit_module_for(unit, module_key)
+    found = db.session.execute(
+        select(Unit, text_in_force(Unit.programme_id, module_key)).where(Unit.id == unit_id)
+        .options(joinedload(Unit.programme).joinedload(Programme.module_dues),
+                 joinedload(Unit.municipality))).unique().first()
+    if found is None:
+        abort(404)
+    unit, questions = found
+    keep_in_force(unit.programme_id, module_key, questions)
+    unit_module, g.laks_unit_modules = service.unit_modules_with(unit, module_key)
+    return unit_module
+
+
+def _steps(unit_module: UnitModule):
+    """The unit's five steps, from the modules loaded with this one (laks_unit_modules) –
+    this one as it is now, saved or not."""
+    unit = unit_module.unit
+    saved = g.get("laks_unit_modules")
+    if saved is None or any(key[0] != unit.id for key in saved):
+        return queries.module_steps(unit)
+    return queries.steps_for(unit, {**saved, (unit.id, unit_module.module_key): unit_module})
 
 
 def _url(unit_module: UnitModule, endpoint: str = "modules.show", **kwargs) -> str:
@@ -125,7 +153,7 @@ def _page(unit_module: UnitModule, *, form=None, status: int = 200, conflict=Non
         step_form=EmptyForm(formdata=None) if "withdraw" in allowed else None,
         since_review=changes_since_review(unit_module, spec),
         history=history,
-        steps=queries.module_steps(unit_module.unit),
+        steps=_steps(unit_module),
     ), status
 
 
