@@ -152,10 +152,10 @@ def _definition_text(module_key: str, programme_id: int | None) -> str | None:
     return _in_force(cast(ModuleDefinition.content, Text), module_key, programme_id)
 
 
-def text_in_force(programme_id, module_key: str):
-    """The content, as JSON text, of the definition in force for ``programme_id`` (a column
-    or a value), as an expression: a page can read it with its unit (see
-    :func:`keep_in_force`)."""
+def text_in_force(programme_id, module_key):
+    """The content, as JSON text, of the definition in force for ``programme_id`` and
+    ``module_key`` (columns, bound parameters or values), as an expression: a page can
+    read it with its unit (see :func:`keep_in_force`)."""
     as_text = cast(ModuleDefinition.content, Text)
     return func.coalesce(
         select(as_text).where(ModuleDefinition.programme_id == programme_id,

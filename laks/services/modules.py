@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, case, func, select, type_coerce
+from sqlalchemy import JSON, Integer, Select, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -66,16 +66,19 @@ def unit_module_for(unit: Unit, module_key: str) -> UnitModule:
     return unit_modules_with(unit, module_key)[0]
 
 
+#: A unit's modules (bound as "unit"), with the answers of the one bound as "key" alone.
+_UNIT_MODULES = (
+    select(UnitModule, type_coerce(
+        case((UnitModule.module_key == bindparam("key"), UnitModule.answers)), JSON))
+    .where(UnitModule.unit_id == bindparam("unit")).options(defer(UnitModule.answers)))
+
+
 def unit_modules_with(unit: Unit, module_key: str
                       ) -> tuple[UnitModule, dict[tuple[int, str], UnitModule]]:
     """The unit's work on ``module_key`` (with its answers; a new, unsaved one if there is
     none yet) and every saved module of the unit by (unit id, key) – the others without
     their answers – in one query: a module's page shows the unit's five steps beside it."""
-    its_answers = type_coerce(
-        case((UnitModule.module_key == module_key, UnitModule.answers)), JSON)
-    rows = db.session.execute(
-        select(UnitModule, its_answers).where(UnitModule.unit_id == unit.id)
-        .options(defer(UnitModule.answers))).all()
+    rows = db.session.execute(_UNIT_MODULES, {"unit": unit.id, "key": module_key}).all()
     saved, found = {}, None
     for unit_module, answers in rows:
         # The unit in hand is its unit: without this the identity map (weak references)
@@ -136,6 +139,28 @@ class History:
 _SHOWN_OF_PEOPLE = (User.id, User.name, User.role)
 
 
+# The history's statements are built once, for the module bound as "um" (and the newest "n"
+# rows): building a statement with its options costs more than running it.
+def _counted(model):
+    return (select(func.count(model.id)).where(model.unit_module_id == bindparam("um"))
+            .scalar_subquery())
+
+
+def _newest(model, person) -> tuple[Select, Select]:
+    """Every row of the module's history in ``model``, newest first, with its person; and
+    the newest "n"."""
+    every = (select(model).where(model.unit_module_id == bindparam("um"))
+             .options(joinedload(person).load_only(*_SHOWN_OF_PEOPLE))
+             .order_by(model.id.desc()))
+    return every, every.limit(bindparam("n", type_=Integer))
+
+
+_HISTORY_COUNTS = select(_counted(StateChange), _counted(ModuleComment),
+                         _counted(ModuleRevision))
+_STEPS = _newest(StateChange, StateChange.actor)
+_COMMENTS = _newest(ModuleComment, ModuleComment.author)
+
+
 def module_history(unit_module: UnitModule, *, steps: int | None = None,
                    comments: int | None = None) -> History:
     """The newest ``steps`` workflow steps and ``comments`` comments of the module (None:
@@ -143,20 +168,14 @@ def module_history(unit_module: UnitModule, *, steps: int | None = None,
     if unit_module.id is None:
         return History([], 0, [], 0, 0)
 
-    def count(model):
-        return (select(func.count(model.id)).where(model.unit_module_id == unit_module.id)
-                .scalar_subquery())
+    def newest(statements, n):
+        every, limited = statements
+        return db.session.scalars(every if n is None else limited,
+                                  {"um": unit_module.id, "n": n}).all()
 
-    step_count, comment_count, revisions = db.session.execute(select(
-        count(StateChange), count(ModuleComment), count(ModuleRevision))).one()
-    shown_steps = db.session.scalars(
-        select(StateChange).where(StateChange.unit_module_id == unit_module.id)
-        .options(joinedload(StateChange.actor).load_only(*_SHOWN_OF_PEOPLE))
-        .order_by(StateChange.id.desc()).limit(steps)).all()
-    shown_comments = db.session.scalars(
-        select(ModuleComment).where(ModuleComment.unit_module_id == unit_module.id)
-        .options(joinedload(ModuleComment.author).load_only(*_SHOWN_OF_PEOPLE))
-        .order_by(ModuleComment.id.desc()).limit(comments)).all()
+    step_count, comment_count, revisions = db.session.execute(
+        _HISTORY_COUNTS, {"um": unit_module.id}).one()
+    shown_steps, shown_comments = newest(_STEPS, steps), newest(_COMMENTS, comments)
     return History(shown_steps[::-1], step_count, shown_comments[::-1], comment_count,
                    revisions)
 

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from laks.enums import ModuleState, ProgrammeStatus, Role
 from laks.extensions import db
@@ -201,9 +201,13 @@ def recent(user: User) -> list[Notification]:
                                              Notification.id.desc()).limit(RECENT)))
 
 
+#: On every page: built once.
+_UNREAD = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user"), Notification.read_at.is_(None))
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_UNREAD, {"user": user.id}) or 0
 
 
 def mark_read(user: User, notification_id: int | None = None) -> None:

@@ -28,6 +28,7 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from laks.extensions import db, limiter, login_manager
@@ -52,13 +53,17 @@ SEEN_AT_STEP = 15
 KEPT_ON_LOGOUT = ("lang",)
 
 
+_PERSON = select(User).where(User.id == bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The user of a session, if its token is still theirs and they are active."""
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None  # a cookie from before session tokens, or a forged one
-    user = db.session.get(User, int(user_id))
+    # Every request asks: the statement is built once.
+    user = db.session.scalar(_PERSON, {"id": int(user_id)})
     if user is None or not user.active \
             or not hmac.compare_digest(token.encode(), user.session_token.encode()):
         return None

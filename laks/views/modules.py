@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -47,6 +47,16 @@ from laks.views import fragments, guard
 bp = Blueprint("modules", __name__, url_prefix="/enheder/<id:unit_id>/moduler")
 
 
+#: The unit bound as "unit" with its programme, due dates and municipality, and the content
+#: of its programme's questions for the module bound as "key" (built once: building it
+#: costs more than running it).
+_UNIT_WITH_QUESTIONS = (
+    select(Unit, text_in_force(Unit.programme_id, bindparam("key")))
+    .where(Unit.id == bindparam("unit"))
+    .options(joinedload(Unit.programme).joinedload(Programme.module_dues),
+             joinedload(Unit.municipality)))
+
+
 def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
     """The unit's module, read as a module page needs it: the unit with its programme (due
     dates, running), municipality (the unit's title) and the module's questions in force in
@@ -54,10 +64,8 @@ def load_unit_module(unit_id: int, module_key: str) -> UnitModule:
     another."""
     if module_key not in MODULE_KEYS:
         abort(404)
-    found = db.session.execute(
-        select(Unit, text_in_force(Unit.programme_id, module_key)).where(Unit.id == unit_id)
-        .options(joinedload(Unit.programme).joinedload(Programme.module_dues),
-                 joinedload(Unit.municipality))).unique().first()
+    found = db.session.execute(_UNIT_WITH_QUESTIONS,
+                               {"unit": unit_id, "key": module_key}).unique().first()
     if found is None:
         abort(404)
     unit, questions = found
