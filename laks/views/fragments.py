@@ -1,14 +1,16 @@
 """Rendered pieces of pages, kept between requests.
 
-The page's header (the menu, who is signed in, the languages) is the same for one person on
-one page again and again: base.html keeps it with ``{% kept %}``, keyed by what it shows.
-
 A module's questions are the dearest part of its page to render – dozens of fields, each
 through several macros – and the same answers to the same questions render the same HTML
 for every reader in one language. So a module page keeps that piece, keyed by what it is
 made from: the questions (by value), a digest of the answers, the unit, the module, and the
-reader's language and time zone. A save changes the answers and so the key; nothing is ever
-invalidated, and nothing of one request (a CSRF token, an error, a conflict) is kept.
+reader's language and time zone. Templates keep other pieces with ``{% kept key %}``: the
+page header (by person, unread count, page and languages), a unit's five steps, a module's
+timeline and discussion (by the steps, comments and people shown).
+
+A changed thing changes the key, so nothing is ever invalidated; the least recently used
+pieces go first. Nothing of one request is kept: a CSRF token is a slot each page fills, and
+a form with errors or a conflict is rendered anew.
 """
 
 from __future__ import annotations
