@@ -16,8 +16,20 @@ stop() {
 }
 trap stop EXIT
 "${as_pg[@]}" "$bin/initdb" -D "$root/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-"${as_pg[@]}" "$bin/pg_ctl" -D "$root/data" -l "$root/log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $root -c fsync=off" start >/dev/null
+# A server that does not start says why (its log), and is tried again on the next port: the
+# port may be taken, or a busy machine slow to give the server what it asks for.
+for attempt in 1 2 3; do
+  if "${as_pg[@]}" "$bin/pg_ctl" -D "$root/data" -l "$root/log" -w -t 120 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $root -c fsync=off" start >/dev/null; then
+    break
+  fi
+  echo "PostgreSQL did not start on port $port (attempt $attempt of 3); its log:" >&2
+  tail -n 20 "$root/log" >&2 || true
+  if [ "$attempt" -eq 3 ]; then exit 1; fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null 2>&1 || true
+  port=$((port + 1))
+  sleep 2
+done
 "${as_pg[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres laks_test
 export LAKS_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$port/laks_test"
 "$@"

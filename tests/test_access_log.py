@@ -6,15 +6,9 @@ the pruning is logged."""
 from __future__ import annotations
 
 import csv
-import http.client
 import io
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import event, select, update
@@ -29,8 +23,8 @@ from laks.services import modules as module_service
 from laks.views import guard
 from tests.catalogue_support import fill_case
 from tests.conftest import PASSWORD
+from tests.http_support import CSRF, Http, gunicorn
 
-ROOT = Path(__file__).resolve().parents[1]
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
@@ -570,55 +564,19 @@ def test_access_log_short_browser_names():
 # --- over HTTP, under gunicorn ---------------------------------------------------------------
 
 
-class Browser:
-    """A client of a real server that sends a browser's description and keeps its cookie."""
-
-    def __init__(self, port: int):
-        self.port, self.cookie = port, None
-
-    def __call__(self, method: str, path: str, form: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"User-Agent": FIREFOX}
-        if self.cookie:
-            headers["Cookie"] = f"session={self.cookie}"
-        body = urlencode(form) if form is not None else None
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        text = response.read().decode()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            match = re.match(r"session=([^;]*)", header)
-            if match:
-                self.cookie = match.group(1) or None
-        conn.close()
-        return response.status, text
-
-
 @pytest.fixture
-def gunicorn(database_url, app):
-    from tests.test_login_limits import free_port, wait_for_port
-
-    port = free_port()
-    env = {**os.environ, "LAKS_DATABASE_URL": database_url, "LAKS_SECRET_KEY": app.secret_key}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "laks:create_app()"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
-        yield Browser(port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def browser(database_url, app):
+    """laks under gunicorn, and a client that says it is Firefox."""
+    with gunicorn({"LAKS_DATABASE_URL": database_url, "LAKS_SECRET_KEY": app.secret_key},
+                  workers=2) as (port, _server):
+        yield Http(port, headers={"User-Agent": FIREFOX})
 
 
-def test_access_log_over_http_under_gunicorn(gunicorn, team):
-    browser = gunicorn
-    _status, page = browser("GET", "/log-ind")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    status, _page = browser("POST", "/log-ind", {"email": team.observer.email,
-                                                 "password": PASSWORD, "csrf_token": token})
+def test_access_log_over_http_under_gunicorn(browser, team):
+    _status, _headers, page = browser("GET", "/log-ind")
+    token = CSRF.search(page).group(1)
+    status, _headers, _page = browser("POST", "/log-ind", {
+        "email": team.observer.email, "password": PASSWORD, "csrf_token": token})
     assert status == 302
     assert browser("GET", f"/enheder/{team.unit.id}")[0] == 200
     assert browser("GET", f"/enheder/{team.unit.id}/moduler/handleplan")[0] == 200

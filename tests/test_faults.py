@@ -10,10 +10,8 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -22,10 +20,8 @@ from laks.extensions import db
 from laks.models import AuditEvent, ModuleRevision, UnitModule
 from laks.services.modules import save_answers, unit_module_for
 from tests.conftest import PASSWORD, current_code
-from tests.test_login_limits import free_port, wait_for_port
-from tests.test_sessions import CSRF, Http
+from tests.http_support import CSRF, Http, gunicorn
 
-ROOT = Path(__file__).resolve().parents[1]
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 
 
@@ -97,23 +93,17 @@ def test_a_worker_killed_mid_request_loses_nothing_acknowledged(database_url, ap
     with SIGKILL a few milliseconds later – the way an out-of-memory killer or a crash ends
     them, in the middle of a request. Every save answered with its redirect is in the
     database as exactly one revision; a save cut off may be there or not, never twice."""
-    port = free_port()
-    env = {**os.environ, "LAKS_DATABASE_URL": database_url, "LAKS_SECRET_KEY": app.secret_key}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--timeout", "20",
-         "--bind", f"127.0.0.1:{port}", "laks:create_app()"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     acknowledged, cut_off, kills = [], [], []
     chance = random.Random(12)  # noqa: S311 - when to kill, not a secret
+    env = {"LAKS_DATABASE_URL": database_url, "LAKS_SECRET_KEY": app.secret_key}
+    with gunicorn(env, workers=2, options=("--timeout", "20")) as (port, server):
 
-    def kill_workers(delay: float) -> None:
-        time.sleep(delay)
-        for pid in _workers(server.pid):
-            os.kill(pid, signal.SIGKILL)
-        kills.append(delay)
+        def kill_workers(delay: float) -> None:
+            time.sleep(delay)
+            for pid in _workers(server.pid):
+                os.kill(pid, signal.SIGKILL)
+            kills.append(delay)
 
-    try:
-        wait_for_port(port, server)
         person = Http(port)
         _, _, page = person("GET", "/log-ind")
         status, _, _ = person("POST", "/log-ind", {
@@ -148,9 +138,6 @@ def test_a_worker_killed_mid_request_loses_nothing_acknowledged(database_url, ap
                     acknowledged.append(text)
             if killer is not None:
                 killer.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
     assert len(kills) >= 8 and len(acknowledged) >= 20  # the test did what it says
     db.session.expire_all()

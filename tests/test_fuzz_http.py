@@ -7,13 +7,9 @@ something. Never a 5xx, nothing in gunicorn's error log, another unit unchanged.
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import subprocess
-import sys
 import zlib
 from collections import Counter
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -30,9 +26,8 @@ from tests.fuzz_support import (
     path_for,
     unit_snapshot,
 )
-from tests.test_login_limits import free_port, wait_for_port
+from tests.http_support import gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
 #: Over the 2 MB laks accepts.
 OVERSIZED = 2 * 1024 * 1024 + 1
@@ -91,20 +86,12 @@ class Raw:
 
 
 @pytest.fixture
-def gunicorn(database_url, app, tmp_path):
+def laks_server(database_url, app, tmp_path):
     """laks under gunicorn (one worker) on the test database; its error log in a file."""
-    port, log = free_port(), tmp_path / "gunicorn.log"
-    env = {**os.environ, "LAKS_DATABASE_URL": database_url, "LAKS_SECRET_KEY": app.secret_key}
-    with log.open("wb") as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-             "laks:create_app()"], cwd=ROOT, env=env, stdout=errors, stderr=errors)
-    try:
-        wait_for_port(port, process)
+    log = tmp_path / "gunicorn.log"
+    with gunicorn({"LAKS_DATABASE_URL": database_url, "LAKS_SECRET_KEY": app.secret_key},
+                  log=log) as (port, _server):
         yield port, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def filled(rule, team) -> str:
@@ -163,8 +150,8 @@ def fuzz_over_http(who: Raw, rule, path: str) -> int:
     return len(sent)
 
 
-def test_fuzz_http_raw_bodies_under_gunicorn(app, gunicorn, team):
-    port, log = gunicorn
+def test_fuzz_http_raw_bodies_under_gunicorn(app, laks_server, team):
+    port, log = laks_server
     anonymous, tovholder = Raw(port), Raw(port, team.tovholder.email)
     other = unit_snapshot(team.other_unit.id)
     sent, oversized = 0, Counter()

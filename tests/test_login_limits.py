@@ -4,13 +4,9 @@ as much time as a known one."""
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -21,9 +17,8 @@ from laks.enums import Role
 from laks.extensions import db
 from laks.models import AuditEvent
 from tests.conftest import PASSWORD
-from tests.test_sessions import CSRF, Http
+from tests.http_support import CSRF, Http, free_port, gunicorn, wait_for_port
 
-ROOT = Path(__file__).resolve().parents[1]
 WRONG = "not the password at all"
 
 
@@ -40,22 +35,6 @@ def attempt(client, email, password=WRONG, address="10.0.0.1", **headers):
                        environ_base={"REMOTE_ADDR": address}, headers=headers)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server stopped while starting"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 def test_login_limits_the_defaults_are_five_per_account_and_thirty_per_address():
@@ -166,21 +145,10 @@ def redis_url(redis_server):
 def laks_under_gunicorn(database_url, redis_url, app):
     """laks served by gunicorn in a process of its own, configured only by LAKS_* variables
     (so with the limits laks ships with), sharing the test database and Redis."""
-    port = free_port()
-    env = {**os.environ, "LAKS_DATABASE_URL": database_url, "LAKS_REDIS_URL": redis_url,
-           "LAKS_SECRET_KEY": app.secret_key}
-    for name in ("LAKS_LOGIN_LIMIT", "LAKS_LOGIN_ADDRESS_LIMIT"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-         "laks:create_app()"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
+    with gunicorn({"LAKS_DATABASE_URL": database_url, "LAKS_REDIS_URL": redis_url,
+                   "LAKS_SECRET_KEY": app.secret_key},
+                  unset=("LAKS_LOGIN_LIMIT", "LAKS_LOGIN_ADDRESS_LIMIT")) as (port, _server):
         yield Http(port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_login_limits_are_shared_through_redis(limited_app, redis_server, laks_under_gunicorn,

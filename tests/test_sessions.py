@@ -3,12 +3,9 @@ logout, a new password, a reset, deactivation, idle time and the absolute lifeti
 
 from __future__ import annotations
 
-import http.client
-import re
 import threading
 import time
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -20,8 +17,7 @@ from laks.models import ModuleComment, User
 from laks.services import accounts
 from laks.views.auth import LOGIN_AT, SEEN_AT
 from tests.conftest import PASSWORD, make_test_app
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from tests.http_support import CSRF, Http
 
 
 def comments() -> int:
@@ -208,34 +204,6 @@ def test_sessions_cookie_is_not_kept_for_31_days(app, client, login, team):
 
 
 # --- over HTTP, as someone who copied the Cookie header ----------------------------------
-
-
-class Http:
-    """A client of a real server that keeps its session cookie in a Cookie header written
-    by hand – as a browser does, or someone who copied the header from one."""
-
-    def __init__(self, port: int, cookie: str | None = None):
-        self.port, self.cookie = port, cookie
-
-    def copy(self) -> Http:
-        return Http(self.port, self.cookie)
-
-    def __call__(self, method: str, path: str, form: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Cookie": f"session={self.cookie}"} if self.cookie else {}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        text = response.read().decode()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            match = re.match(r"session=([^;]*)", header)
-            if match:
-                self.cookie = match.group(1) or None
-        conn.close()
-        return response.status, response.headers, text
 
 
 @pytest.fixture

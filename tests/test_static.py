@@ -8,11 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +17,7 @@ import brotli
 import pytest
 
 from laks.staticfiles import build
+from tests import http_support
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -32,29 +29,11 @@ FINGERPRINTED = re.compile(r"/static/(.+)\.([0-9a-f]{12})(\.[a-z0-9]+)?$")
 def gunicorn(_schema, database_url, tmp_path_factory):
     """laks under gunicorn (one worker), as production runs it: ``laks:create_app()``; for
     the tests of this file, which read only public pages and files."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "LAKS_DATABASE_URL": database_url,
+    env = {"LAKS_DATABASE_URL": database_url,
            "LAKS_SECRET_KEY": "a-key-for-the-static-file-test-only-0123456789",
            "LAKS_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--log-level", "warning",
-         "--bind", f"127.0.0.1:{port}", "laks:create_app()"], cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "gunicorn stopped"
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.1)
+    with http_support.gunicorn(env, options=("--log-level", "warning")) as (port, _server):
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def get(port: int, path: str, **headers) -> tuple[int, dict[str, str], bytes]:
