@@ -15,7 +15,7 @@ from laks.enums import Role
 from laks.extensions import db
 from laks.models import ModuleComment, User
 from laks.services import accounts
-from laks.views.auth import LOGIN_AT, SEEN_AT
+from laks.views.auth import LOGIN_AT, SEEN_AT, SEEN_AT_STEP
 from tests.conftest import PASSWORD, make_test_app
 from tests.http_support import CSRF, Http
 
@@ -145,6 +145,21 @@ def _age(client, key: str, seconds: float) -> None:
     """Move one of the session's clocks back, as if ``seconds`` had passed since."""
     with client.session_transaction() as session:
         session[key] -= seconds
+
+
+def test_sessions_last_activity_is_written_at_most_every_15_seconds(client, login, team):
+    """Within 15 seconds of the last activity written, a page sends no new cookie; after
+    that, the next one writes the time again (and so sends the cookie)."""
+    login(team.staff)
+    client.get("/hjem")
+    assert client.get("/hjem").headers.get_all("Set-Cookie") == []
+    with client.session_transaction() as session:
+        before = session[SEEN_AT]
+    _age(client, SEEN_AT, SEEN_AT_STEP + 1)
+    assert any(c.startswith("session=") for c in client.get("/hjem").headers.get_all(
+        "Set-Cookie"))
+    with client.session_transaction() as session:
+        assert session[SEEN_AT] >= before
 
 
 @pytest.mark.parametrize("idle_minutes", [None, 30], ids=["default-2-hours", "configured"])
