@@ -34,6 +34,7 @@ from laks.enums import (
 from laks.extensions import db
 from laks.i18n import format_moment
 from laks.models import AuditEvent, Municipality, Programme, Unit, User
+from laks.paging import page_of
 
 PAGE_SIZE = 50
 #: Events read per query when the whole selection is exported.
@@ -112,8 +113,7 @@ def log_page(filters: AuditFilter, page: int) -> AuditPage:
     the last page. A fixed number of queries, whatever the page holds."""
     conditions = filters.where()
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_of(total, page, PAGE_SIZE)
     events = list(db.session.scalars(
         _ordered(conditions).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return AuditPage(rows(events), total, page, pages)

@@ -16,6 +16,7 @@ from laks.enums import (
 )
 from laks.extensions import db
 from laks.models import Membership, Municipality, Programme, Unit, UnitModule, User
+from laks.paging import page_of
 
 
 def programmes_with_units() -> list[Programme]:
@@ -104,8 +105,7 @@ def programme_units(programme_id: int, page: int = 1, page_size: int | None = No
     page_size = page_size or UNITS_PAGE_SIZE
     total = db.session.scalar(select(func.count(Unit.id))
                               .where(Unit.programme_id == programme_id))
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 1), pages)
+    page, pages = page_of(total, page, page_size)
     units = db.session.scalars(
         select(Unit).where(Unit.programme_id == programme_id)
         .options(joinedload(Unit.municipality))

@@ -113,24 +113,17 @@ def _cache() -> dict:
     return g.laks_specs
 
 
-def _in_force(what, module_key: str, programme_id: int | None):
-    """``what`` (the row, or one of its columns) of the definition in force: the
-    programme's own, or – for the network, or a programme made before any definitions
-    were loaded – the network's. None if there is none."""
+def definition_row(module_key: str, programme_id: int | None = None) -> ModuleDefinition:
+    """The definition in force: the programme's own, or – for the network, or a programme
+    made before any definitions were loaded – the network's. LookupError if none."""
     found = None
     if programme_id is not None:
-        found = db.session.scalar(select(what).where(
+        found = db.session.scalar(select(ModuleDefinition).where(
             ModuleDefinition.programme_id == programme_id,
             ModuleDefinition.module_key == module_key))
     if found is None:
-        found = db.session.scalar(select(what).where(
+        found = db.session.scalar(select(ModuleDefinition).where(
             ModuleDefinition.programme_id.is_(None), ModuleDefinition.module_key == module_key))
-    return found
-
-
-def definition_row(module_key: str, programme_id: int | None = None) -> ModuleDefinition:
-    """The definition in force (see :func:`_in_force`). LookupError if none."""
-    found = _in_force(ModuleDefinition, module_key, programme_id)
     if found is None:
         raise LookupError(f"module {module_key!r} has no definition; run `flask seed`")
     return found
@@ -147,15 +140,11 @@ def _spec_of(text: str | None) -> ModuleSpec | None:
     return _parsed.get_or_make(text, lambda: parse_module(json.loads(text)))
 
 
-def _definition_text(module_key: str, programme_id: int | None) -> str | None:
-    """The content, as JSON text, of the definition in force."""
-    return _in_force(cast(ModuleDefinition.content, Text), module_key, programme_id)
-
-
 def text_in_force(programme_id, module_key):
-    """The content, as JSON text, of the definition in force for ``programme_id`` and
-    ``module_key`` (columns, bound parameters or values), as an expression: a page can
-    read it with its unit (see :func:`keep_in_force`)."""
+    """The content, as JSON text, of the definition in force (as :func:`definition_row`
+    finds it) for ``programme_id`` and ``module_key`` – columns, bound parameters or values
+    – as an expression: :func:`get_spec` reads it alone, a module page with its unit (see
+    :func:`keep_in_force`)."""
     as_text = cast(ModuleDefinition.content, Text)
     return func.coalesce(
         select(as_text).where(ModuleDefinition.programme_id == programme_id,
@@ -178,7 +167,7 @@ def get_spec(module_key: str, programme_id: int | None = None) -> ModuleSpec:
     cache = _cache()
     key = (programme_id, module_key)
     if key not in cache:
-        spec = _spec_of(_definition_text(module_key, programme_id))
+        spec = _spec_of(db.session.scalar(select(text_in_force(programme_id, module_key))))
         if spec is None:
             raise LookupError(f"module {module_key!r} has no definition; run `flask seed`")
         cache[key] = spec

@@ -33,6 +33,7 @@ from laks.models import (
     utcnow,
 )
 from laks.models.base import UTCDateTime
+from laks.paging import page_of
 from laks.services.progress import latest_scores
 
 #: Units on one page of the matrix.
@@ -435,8 +436,7 @@ def matrix_page(scope: Scope, filters: Filters, page: int = 1, *,
     page. Four queries, whatever the number of units."""
     today, now = today or date.today(), now or utcnow()
     total = count_units(scope, filters, today=today, now=now)
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 1), pages)
+    page, pages = page_of(total, page, page_size)
     units = _unit_rows(scope, filters, today, now, limit=page_size,
                        offset=(page - 1) * page_size)
     return MatrixPage(_rows(units, today, now), total, page, pages)
